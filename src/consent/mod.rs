@@ -1,0 +1,74 @@
+//! Consent as a type.
+//!
+//! A biometric template can only be computed with a consent token, and tokens come only from a
+//! [`ConsentLedger`]:
+//!
+//! * A **purpose** is a type implementing [`Purpose`] (door access, attendance, payment…).
+//!   Tokens, templates and galleries carry it as a type parameter, so a template made for one
+//!   purpose cannot be enrolled in, or matched against, a gallery for another: that code does
+//!   not compile.
+//! * An **enrolment consent** ([`ConsentToken`]) is granted by the ledger for one subject and
+//!   one purpose, records the SHA-256 of the notice the person was shown, and expires. It
+//!   cannot be built, cloned or forged outside this crate. Revoking or expiring it erases every
+//!   template made under it from every gallery of the ledger, and templates still held
+//!   elsewhere stop working (each use checks the consent at run time).
+//! * A **probe consent** ([`ProbeConsent`]) is what the person at the door gives for one
+//!   capture: it is never stored, is consumed by the one probe template it allows, lives only
+//!   for [`Purpose::PROBE_VALIDITY`], and dies with that template.
+
+mod cell;
+mod clock;
+mod ledger;
+mod purpose;
+mod subject;
+mod token;
+
+pub(crate) use cell::ConsentCell;
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub(crate) use ledger::Erase;
+pub use ledger::{ConsentLedger, ConsentRecord, ConsentStatus};
+pub use purpose::Purpose;
+pub use subject::{ConsentId, SubjectId};
+pub use token::{ConsentToken, ProbeConsent};
+
+/// Why a consent operation failed, or why consent does not (or no longer) cover an action.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsentError {
+    /// The consent was revoked; ask the person for a new one.
+    #[error(
+        "consent {consent} was revoked: its templates are erased; ask the person for a new consent"
+    )]
+    Revoked { consent: ConsentId },
+    /// The consent expired; ask the person to renew it.
+    #[error("consent {consent} expired at {expired_at}: its templates are erased; ask the person to renew consent")]
+    Expired {
+        consent: ConsentId,
+        expired_at: Timestamp,
+    },
+    /// No consent with this id is on the ledger.
+    #[error("consent {0} is not on this ledger")]
+    Unknown(ConsentId),
+    /// The consent was granted for another purpose.
+    #[error("consent {consent} was granted for purpose {granted:?}, not {requested:?}")]
+    PurposeMismatch {
+        consent: ConsentId,
+        granted: String,
+        requested: &'static str,
+    },
+    /// The subject id is empty, too long, or holds control characters.
+    #[error("subject id is invalid: {0}")]
+    InvalidSubject(&'static str),
+    /// The notice shown to the person is empty.
+    #[error(
+        "the notice text shown to the person is empty: consent needs the notice it was given for"
+    )]
+    EmptyNotice,
+    /// The requested validity is zero or longer than the purpose allows.
+    #[error("consent validity of {requested_secs} s is not allowed for purpose {purpose:?}: it must be between 1 s and {max_secs} s")]
+    InvalidValidity {
+        purpose: &'static str,
+        requested_secs: u64,
+        max_secs: u64,
+    },
+}

@@ -1,0 +1,156 @@
+//! Face embedding: an aligned crop through an ArcFace-style ONNX model, L2-normalised.
+//!
+//! The embedding is a biometric template. It leaves this module only inside a
+//! [`Template`](crate::Template) or [`ProbeTemplate`](crate::ProbeTemplate), which can only be
+//! made with consent (see [`Engine`](crate::Engine)).
+
+mod spec;
+
+use std::path::Path;
+
+use tract_onnx::prelude::*;
+
+pub use spec::{ColorOrder, EmbedderSpec};
+
+use crate::align::AlignedFace;
+use crate::model::{self, ModelError, ModelId, Runner};
+use crate::template::SecretVector;
+
+/// Why an embedding could not be computed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmbedError {
+    /// The aligned face does not have the model's input size.
+    #[error("aligned face is {found_w}x{found_h} but the embedder takes {want_w}x{want_h}: align with this embedder's template")]
+    WrongInputSize {
+        found_w: u32,
+        found_h: u32,
+        want_w: u32,
+        want_h: u32,
+    },
+    /// The model failed while running.
+    #[error("face embedder failed while running: {0}")]
+    Inference(String),
+    /// The model returned a zero or non-finite vector.
+    #[error("face embedder returned a zero or non-finite vector: the crop holds no usable face")]
+    Degenerate,
+}
+
+/// A loaded embedder and its description. `Send + Sync`: share one between camera streams.
+pub struct Embedder {
+    runner: Runner,
+    spec: EmbedderSpec,
+    id: ModelId,
+}
+
+impl Embedder {
+    const ROLE: &'static str = "face embedder";
+
+    /// Loads an embedder from an ONNX file and its description.
+    pub fn from_path(path: impl AsRef<Path>, spec: EmbedderSpec) -> Result<Self, ModelError> {
+        let path = path.as_ref();
+        let bytes = model::read_file(path)?;
+        Self::load(&bytes, path.display().to_string(), spec)
+    }
+
+    /// Loads an embedder from ONNX bytes (for firmware without a file system).
+    pub fn from_bytes(bytes: &[u8], spec: EmbedderSpec) -> Result<Self, ModelError> {
+        Self::load(bytes, format!("<{} bytes in memory>", bytes.len()), spec)
+    }
+
+    fn load(bytes: &[u8], origin: String, spec: EmbedderSpec) -> Result<Self, ModelError> {
+        spec.validate()?;
+        let graph = model::parse(Self::ROLE, &origin, bytes)?;
+        let (inputs, outputs) = (
+            graph.input_outlets().map_or(0, |o| o.len()),
+            graph.output_outlets().map_or(0, |o| o.len()),
+        );
+        if inputs != 1 || outputs != 1 {
+            return Err(ModelError::WrongKind {
+                role: Self::ROLE,
+                origin,
+                expected: "1 input (an aligned face), 1 output (the embedding)".into(),
+                found: model::interface(&graph),
+            });
+        }
+        let (w, h) = (
+            spec.alignment.width as usize,
+            spec.alignment.height as usize,
+        );
+        let runner = model::specialise(graph, Self::ROLE, &origin, &[1, 3, h, w])?;
+        let embedder = Embedder {
+            runner,
+            spec,
+            id: ModelId::of(bytes),
+        };
+        // One dry run: the output size must match the description, or every template would be
+        // wrong in a way nothing else notices.
+        let found = embedder
+            .run_with(
+                Tensor::zero::<f32>(&[1, 3, h, w]).map_err(|e| ModelError::Spec(e.to_string()))?,
+                <[f32]>::len,
+            )
+            .map_err(|e| ModelError::Spec(format!("dry run on {origin} failed: {e}")))?;
+        if found != embedder.spec.output_dim {
+            return Err(ModelError::Spec(format!(
+                "{origin} outputs {found} values but the description says output_dim = {}",
+                embedder.spec.output_dim
+            )));
+        }
+        Ok(embedder)
+    }
+
+    /// The embedder's description.
+    pub fn spec(&self) -> &EmbedderSpec {
+        &self.spec
+    }
+
+    /// Identity of the loaded model, recorded in every template.
+    pub fn model_id(&self) -> ModelId {
+        self.id
+    }
+
+    /// Runs the model and hands its output to `f`, without copying it.
+    fn run_with<R>(&self, input: Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R, EmbedError> {
+        let inference = |e: TractError| EmbedError::Inference(format!("{e:#}"));
+        let outputs = self.runner.run(input).map_err(inference)?;
+        let out = outputs
+            .first()
+            .ok_or_else(|| EmbedError::Inference("model returned no output".into()))?;
+        let plain = out.try_as_plain_ram().map_err(inference)?;
+        Ok(f(plain.as_slice::<f32>().map_err(inference)?))
+    }
+
+    /// Computes the L2-normalised embedding of an aligned face. Crate-private: templates are
+    /// made with consent, through the [`Engine`](crate::Engine).
+    pub(crate) fn embed(&self, face: &AlignedFace) -> Result<SecretVector, EmbedError> {
+        let a = &self.spec.alignment;
+        if (face.width(), face.height()) != (a.width, a.height) {
+            return Err(EmbedError::WrongInputSize {
+                found_w: face.width(),
+                found_h: face.height(),
+                want_w: a.width,
+                want_h: a.height,
+            });
+        }
+        let (w, h) = (a.width as usize, a.height as usize);
+        let plane = w * h;
+        let inference = |e: TractError| EmbedError::Inference(format!("{e:#}"));
+        let mut input = Tensor::zero::<f32>(&[1, 3, h, w]).map_err(inference)?;
+        let order = match self.spec.color_order {
+            ColorOrder::Rgb => [0, 1, 2],
+            ColorOrder::Bgr => [2, 1, 0],
+        };
+        {
+            let mut plain = input.try_as_plain_ram_mut().map_err(inference)?;
+            let data = plain.as_slice_mut::<f32>().map_err(inference)?;
+            for (i, px) in face.rgb().chunks_exact(3).enumerate() {
+                for (c, &src) in order.iter().enumerate() {
+                    data[c * plane + i] = (px[src] - self.spec.mean[c]) / self.spec.std[c];
+                }
+            }
+        }
+        self.run_with(input, SecretVector::normalized)?
+            .ok_or(EmbedError::Degenerate)
+    }
+}

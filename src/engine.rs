@@ -1,0 +1,103 @@
+//! The loaded models, and the only way to turn a face into a template: with consent.
+
+use std::path::Path;
+
+use crate::align::{self, AlignError, AlignedFace};
+use crate::consent::{ConsentCell, ConsentToken, ProbeConsent, Purpose};
+use crate::detect::{Detector, DetectorConfig, Face};
+use crate::embed::{Embedder, EmbedderSpec};
+use crate::error::Error;
+use crate::image::ImageView;
+use crate::model::ModelError;
+use crate::template::{ProbeTemplate, Template, TemplateKind};
+use crate::DetectError;
+
+/// File names [`Engine::from_dir`] looks for.
+pub const DETECTOR_FILE: &str = "face_detection_yunet_2023mar.onnx";
+/// The embedder model file [`Engine::from_dir`] looks for.
+pub const EMBEDDER_FILE: &str = "fr_feature.onnx";
+/// The embedder description [`Engine::from_dir`] looks for beside the embedder.
+pub const EMBEDDER_SPEC_FILE: &str = "fr_feature.json";
+
+/// A face detector and an embedder, loaded once.
+///
+/// `Send + Sync`: one engine serves every camera stream, each on its own thread.
+pub struct Engine {
+    detector: Detector,
+    embedder: Embedder,
+}
+
+impl Engine {
+    /// Pairs a detector and an embedder.
+    pub fn new(detector: Detector, embedder: Embedder) -> Self {
+        Engine { detector, embedder }
+    }
+
+    /// Loads YuNet, `fr_feature` and its description from `dir` (as placed by
+    /// `scripts/fetch-models.sh`), with the default detector settings.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, ModelError> {
+        let dir = dir.as_ref();
+        let spec = EmbedderSpec::from_file(dir.join(EMBEDDER_SPEC_FILE))?;
+        Ok(Engine::new(
+            Detector::from_path(dir.join(DETECTOR_FILE), DetectorConfig::default())?,
+            Embedder::from_path(dir.join(EMBEDDER_FILE), spec)?,
+        ))
+    }
+
+    /// The face detector.
+    pub fn detector(&self) -> &Detector {
+        &self.detector
+    }
+
+    /// The embedder.
+    pub fn embedder(&self) -> &Embedder {
+        &self.embedder
+    }
+
+    /// Detects faces, strongest first.
+    pub fn detect(&self, image: &ImageView) -> Result<Vec<Face>, DetectError> {
+        self.detector.detect(image)
+    }
+
+    /// Aligns `face` onto the embedder's template (no consent needed: a crop is not a template).
+    pub fn align(&self, image: &ImageView, face: &Face) -> Result<AlignedFace, AlignError> {
+        align::align(image, &face.landmarks, &self.embedder.spec().alignment)
+    }
+
+    /// Computes the enrolment template of `face` in `image` under `consent`.
+    pub fn enrolment_template<P: Purpose>(
+        &self,
+        consent: &ConsentToken<P>,
+        image: &ImageView,
+        face: &Face,
+    ) -> Result<Template<P>, Error> {
+        self.template(&consent.cell, image, face)
+    }
+
+    /// Computes the probe template of `face` in `image` under a one-off probe consent, which
+    /// the template takes with it and which ends with it.
+    pub fn probe_template<P: Purpose>(
+        &self,
+        consent: ProbeConsent<P>,
+        image: &ImageView,
+        face: &Face,
+    ) -> Result<ProbeTemplate<P>, Error> {
+        self.template(&consent.cell, image, face)
+    }
+
+    fn template<P: Purpose, K: TemplateKind>(
+        &self,
+        consent: &std::sync::Arc<ConsentCell>,
+        image: &ImageView,
+        face: &Face,
+    ) -> Result<Template<P, K>, Error> {
+        consent.check()?;
+        let aligned = self.align(image, face)?;
+        let vector = self.embedder.embed(&aligned)?;
+        Ok(Template::new(
+            vector,
+            self.embedder.model_id(),
+            consent.clone(),
+        ))
+    }
+}

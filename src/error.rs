@@ -1,0 +1,25 @@
+//! The crate-wide error: one variant per layer, each wrapping that layer's own enum.
+
+use crate::{
+    AlignError, ConsentError, DetectError, EmbedError, ImageError, MatchError, ModelError,
+};
+
+/// Any faceguard error, by layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    #[error(transparent)]
+    Align(#[from] AlignError),
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Consent(#[from] ConsentError),
+    #[error(transparent)]
+    Match(#[from] MatchError),
+}

@@ -1,0 +1,18 @@
+//! Borrowed views over camera frames, validated once, sampled straight from the source format.
+//!
+//! A camera ISP hands out NV12 or I420 buffers; a decoded file is RGB. [`ImageView`] describes
+//! either without copying it: width, height, pixel format and, for each plane, its bytes and
+//! stride. Every constructor validates the description (sizes, strides, buffer lengths) and
+//! returns an [`ImageError`] instead of panicking. The pipeline never converts a whole frame:
+//! the detector's resize and the aligner's warp read pixels from the view in its own format.
+
+mod error;
+mod file;
+mod format;
+pub(crate) mod resize;
+mod view;
+
+pub use error::ImageError;
+pub use file::{decode_bytes, decode_file, DecodedImage};
+pub use format::{PixelFormat, YuvMatrix};
+pub use view::ImageView;

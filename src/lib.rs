@@ -1,0 +1,80 @@
+//! # faceguard
+//!
+//! On-device face recognition with privacy guarantees built in, for camera firmware.
+//!
+//! The pipeline is **detect → align → embed → match** on real camera frames, with real ONNX
+//! models run by `tract` on the CPU, and no network. Privacy is not an option to turn on: a
+//! biometric template can only be computed with a consent token for a declared purpose
+//! ([`Purpose`]), tokens come only from a [`ConsentLedger`], and revoking or expiring consent
+//! erases the person's templates. Templates are secrets: not `Clone`, not printable, wiped on
+//! drop.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use faceguard::{decode_file, ConsentLedger, Engine, Purpose, SubjectId};
+//!
+//! /// The purpose this camera serves.
+//! enum DoorAccess {}
+//! impl Purpose for DoorAccess {
+//!     const NAME: &'static str = "door-access";
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = Engine::from_dir("models")?; // after `scripts/fetch-models.sh`
+//! let ledger = ConsentLedger::new();
+//! let gallery = ledger.gallery::<DoorAccess>();
+//!
+//! // Enrolment: the person read the notice and agreed, for 90 days.
+//! let notice = "Your face template opens the staff door. Ask reception to delete it any time.";
+//! let consent = ledger.grant::<DoorAccess>(SubjectId::new("badge-1042")?, notice, Duration::from_secs(90 * 86_400))?;
+//! let photo = decode_file("enrol.jpg")?;
+//! let face = engine.detect(&photo.view())?.into_iter().next().ok_or("no face")?;
+//! gallery.enroll(engine.enrolment_template(&consent, &photo.view(), &face)?)?;
+//!
+//! // At the door: a one-off consent for this capture, gone with the probe.
+//! let frame = decode_file("door.jpg")?; // firmware uses ImageView::nv12 on the ISP buffer
+//! let face = engine.detect(&frame.view())?.into_iter().next().ok_or("no face")?;
+//! let probe = engine.probe_template(ledger.probe_consent::<DoorAccess>(notice)?, &frame.view(), &face)?;
+//! if let Some(best) = gallery.identify(&probe, 1)?.first().filter(|c| c.is_match) {
+//!     println!("welcome {} (score {:.3})", best.subject, best.score);
+//! }
+//!
+//! // Deletion on request: the template is erased from the gallery at once.
+//! ledger.revoke(consent.id())?;
+//! assert!(gallery.is_empty());
+//! # Ok(()) }
+//! ```
+//!
+//! Layers, one module each: [`image`] (frames), [`detect`], [`align`], [`embed`], [`consent`],
+//! [`template`], [`matching`], [`gallery`], with [`Engine`] tying the models together.
+
+pub mod align;
+pub mod consent;
+pub mod detect;
+pub mod embed;
+mod engine;
+mod error;
+pub mod gallery;
+mod geometry;
+pub mod image;
+pub mod matching;
+mod model;
+pub mod template;
+
+pub use align::{AlignError, AlignedFace, AlignmentTemplate, Similarity};
+pub use consent::{
+    Clock, ConsentError, ConsentId, ConsentLedger, ConsentRecord, ConsentStatus, ConsentToken,
+    ManualClock, ProbeConsent, Purpose, SubjectId, SystemClock, Timestamp,
+};
+pub use detect::{DetectError, Detector, DetectorConfig, Face};
+pub use embed::{ColorOrder, EmbedError, Embedder, EmbedderSpec};
+pub use engine::{Engine, DETECTOR_FILE, EMBEDDER_FILE, EMBEDDER_SPEC_FILE};
+pub use error::Error;
+pub use gallery::{Candidate, Gallery};
+pub use geometry::{BoundingBox, Point};
+pub use image::{
+    decode_bytes, decode_file, DecodedImage, ImageError, ImageView, PixelFormat, YuvMatrix,
+};
+pub use matching::{Decision, MatchError, Matcher, DEFAULT_THRESHOLD};
+pub use model::{ModelError, ModelId, FETCH_HINT};
+pub use template::{Enrolment, Probe, ProbeTemplate, Template, TemplateKind};

@@ -1,0 +1,107 @@
+//! 1:1 verification: cosine similarity of unit templates, and the decision threshold.
+
+use serde::Serialize;
+
+use crate::consent::{ConsentError, Purpose};
+use crate::model::ModelId;
+use crate::template::{Template, TemplateKind};
+
+/// Default decision threshold on cosine similarity for `fr_feature`.
+///
+/// Calibrated on `pairs_dev.csv` (61 photos of 13 people, 140 genuine and 1690 impostor pairs):
+/// there it gives a false-accept rate of 0/1690 and a false-reject rate of 1/140 (see
+/// README.md, "Threshold"). Other embedders need their own threshold ([`Matcher::new`]).
+pub const DEFAULT_THRESHOLD: f32 = 0.42;
+
+/// Why two templates could not be compared.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MatchError {
+    /// A template's consent no longer covers its use.
+    #[error(transparent)]
+    Consent(#[from] ConsentError),
+    /// The templates come from different models, whose scores mean nothing together.
+    #[error(
+        "templates come from different models ({left} vs {right}): re-enrol with the current model"
+    )]
+    ModelMismatch { left: ModelId, right: ModelId },
+    /// A decision threshold outside -1..=1.
+    #[error("threshold {0} is not a cosine similarity: it must be a number in -1..=1")]
+    InvalidThreshold(f32),
+}
+
+/// The outcome of comparing two templates.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Decision {
+    /// Cosine similarity in -1..=1.
+    pub score: f32,
+    /// The threshold applied.
+    pub threshold: f32,
+    /// `score >= threshold`.
+    pub is_match: bool,
+}
+
+/// Compares templates against a decision threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Matcher {
+    threshold: f32,
+}
+
+impl Default for Matcher {
+    fn default() -> Self {
+        Matcher {
+            threshold: DEFAULT_THRESHOLD,
+        }
+    }
+}
+
+impl Matcher {
+    /// A matcher deciding "same person" at cosine similarity `threshold` or above.
+    pub fn new(threshold: f32) -> Result<Self, MatchError> {
+        if !(-1.0..=1.0).contains(&threshold) {
+            return Err(MatchError::InvalidThreshold(threshold));
+        }
+        Ok(Matcher { threshold })
+    }
+
+    /// The decision threshold.
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// Decides on a similarity score.
+    pub fn decide(&self, score: f32) -> Decision {
+        Decision {
+            score,
+            threshold: self.threshold,
+            is_match: score >= self.threshold,
+        }
+    }
+
+    /// 1:1 verification: are `a` and `b` the same person? Both templates must be for the same
+    /// purpose (checked at compile time), from the same model, and under live consent.
+    pub fn verify<P: Purpose, A: TemplateKind, B: TemplateKind>(
+        &self,
+        a: &Template<P, A>,
+        b: &Template<P, B>,
+    ) -> Result<Decision, MatchError> {
+        a.check_consent()?;
+        b.check_consent()?;
+        same_model(a.model, b.model)?;
+        Ok(self.decide(dot(a.vector.as_slice(), b.vector.as_slice())))
+    }
+}
+
+pub(crate) fn same_model(left: ModelId, right: ModelId) -> Result<(), MatchError> {
+    if left == right {
+        Ok(())
+    } else {
+        Err(MatchError::ModelMismatch { left, right })
+    }
+}
+
+/// Dot product; equal lengths are guaranteed by equal model ids.
+#[inline]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}

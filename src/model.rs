@@ -1,0 +1,172 @@
+//! Loading ONNX models through tract: file or memory, identity by content hash, loud failures.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+use tract_onnx::prelude::*;
+
+/// The command that puts the models in place, quoted in every "model missing" error.
+pub const FETCH_HINT: &str = "run `scripts/fetch-models.sh` to place the models in models/ \
+(it copies them from $FACEGUARD_MODEL_MIRROR, default ../shared/models, or downloads them, \
+verifying SHA-256)";
+
+/// Why a model could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The model file does not exist.
+    #[error("model file {path} not found: {hint}", hint = FETCH_HINT)]
+    NotFound { path: PathBuf },
+    /// The model file exists but could not be read.
+    #[error("cannot read model file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bytes are not an ONNX model tract can load.
+    #[error("{role} model {origin} is not a loadable ONNX model: {reason}")]
+    Parse {
+        role: &'static str,
+        origin: String,
+        reason: String,
+    },
+    /// The model loads but has the wrong inputs or outputs for its role (e.g. the embedder
+    /// given as detector).
+    #[error("{origin} is not a {role} model: expected {expected}, found {found}")]
+    WrongKind {
+        role: &'static str,
+        origin: String,
+        expected: String,
+        found: String,
+    },
+    /// The embedder description is inconsistent or does not fit the model.
+    #[error("embedder description is invalid: {0}")]
+    Spec(String),
+}
+
+/// Identity of a model: the first 8 bytes of the SHA-256 of its file.
+///
+/// Every template records the model that computed it; templates of different models are
+/// never compared.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModelId([u8; 8]);
+
+impl ModelId {
+    pub(crate) fn of(bytes: &[u8]) -> Self {
+        let digest = Sha256::digest(bytes);
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&digest[..8]);
+        ModelId(id)
+    }
+
+    /// The raw identifier bytes.
+    pub fn as_bytes(&self) -> &[u8; 8] {
+        &self.0
+    }
+}
+
+impl fmt::Display for ModelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for ModelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ModelId({self})")
+    }
+}
+
+/// Reads a model file, telling a missing file apart from an unreadable one.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, ModelError> {
+    std::fs::read(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ModelError::NotFound {
+                path: path.to_path_buf(),
+            }
+        } else {
+            ModelError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })
+}
+
+/// Parses ONNX bytes into a tract inference model, ignoring the file's recorded value shapes
+/// so that the caller can set concrete input shapes.
+pub(crate) fn parse(
+    role: &'static str,
+    origin: &str,
+    bytes: &[u8],
+) -> Result<InferenceModel, ModelError> {
+    let mut reader = bytes;
+    tract_onnx::onnx()
+        .with_ignore_value_info(true)
+        .model_for_read(&mut reader)
+        .map_err(|e| ModelError::Parse {
+            role,
+            origin: origin.to_string(),
+            reason: format!("{e:#}"),
+        })
+}
+
+/// Fixes input 0 to `shape` (f32), optimises, and makes the model runnable.
+pub(crate) fn specialise(
+    model: InferenceModel,
+    role: &'static str,
+    origin: &str,
+    shape: &[usize],
+) -> Result<Runner, ModelError> {
+    let err = |e: TractError| ModelError::Parse {
+        role,
+        origin: origin.to_string(),
+        reason: format!("{e:#}"),
+    };
+    model
+        .with_input_fact(0, f32::fact(shape).into())
+        .and_then(|m| m.into_optimized())
+        .and_then(|m| m.into_runnable())
+        .map(|plan| Runner {
+            plan,
+            idle: Mutex::new(Vec::new()),
+        })
+        .map_err(err)
+}
+
+/// A runnable model plus a pool of execution states, so that a frame reuses the scratch
+/// buffers of an earlier one instead of allocating them again. Shared between threads: each
+/// concurrent caller takes its own state.
+pub(crate) struct Runner {
+    plan: Arc<TypedRunnableModel>,
+    idle: Mutex<Vec<TypedSimpleState>>,
+}
+
+impl Runner {
+    /// Runs the model on one input tensor.
+    pub(crate) fn run(&self, input: Tensor) -> TractResult<TVec<TValue>> {
+        let pooled = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut state = match pooled {
+            Some(state) => state,
+            None => self.plan.spawn()?,
+        };
+        let out = state.run(tvec!(input.into()))?;
+        self.idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(state);
+        Ok(out)
+    }
+}
+
+/// Describes a model's interface for "wrong kind" errors: "1 input, 12 outputs".
+pub(crate) fn interface(model: &InferenceModel) -> String {
+    format!(
+        "{} input(s), {} output(s)",
+        model.input_outlets().map_or(0, |o| o.len()),
+        model.output_outlets().map_or(0, |o| o.len())
+    )
+}

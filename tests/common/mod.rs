@@ -1,0 +1,165 @@
+//! Shared test fixtures: the real models, the real photos, frame conversions.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use faceguard::{ConsentLedger, Engine, Purpose, SubjectId, Template, FETCH_HINT};
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The project's models directory; a missing model fails the test with the fix.
+pub fn models_dir() -> PathBuf {
+    let dir = root().join("models");
+    for f in [faceguard::DETECTOR_FILE, faceguard::EMBEDDER_FILE] {
+        assert!(
+            dir.join(f).is_file(),
+            "model {} is missing: {FETCH_HINT}",
+            dir.join(f).display()
+        );
+    }
+    dir
+}
+
+/// One engine for the whole test binary (models are loaded once, as in firmware).
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| Engine::from_dir(models_dir()).expect("models load"))
+}
+
+/// `../shared/data`, the real labelled photos; missing data fails loudly.
+pub fn data_dir() -> PathBuf {
+    let dir = root().join("../shared/data");
+    assert!(
+        dir.join("faces/pairs_dev.csv").is_file(),
+        "test data missing at {}: the repository expects shared/ (photos and models) beside it",
+        dir.display()
+    );
+    dir
+}
+
+pub fn faces_dir() -> PathBuf {
+    data_dir().join("faces")
+}
+
+pub fn photo(name: &str) -> faceguard::DecodedImage {
+    faceguard::decode_file(faces_dir().join("deepface").join(name)).expect("photo decodes")
+}
+
+/// The OpenCV/onnxruntime reference outputs (see shared/data/README.md).
+pub fn reference() -> serde_json::Map<String, serde_json::Value> {
+    let path = data_dir().join("reference/deepface_opencv_yunet640_frfeature.json");
+    let text = std::fs::read_to_string(&path).expect("reference file readable");
+    match serde_json::from_str(&text).expect("reference is JSON") {
+        serde_json::Value::Object(map) => map,
+        _ => panic!("reference is not a JSON object"),
+    }
+}
+
+pub fn floats(v: &serde_json::Value) -> Vec<f32> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().expect("number") as f32)
+        .collect()
+}
+
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (na * nb)
+}
+
+/// BT.601 limited-range Y'CbCr of one RGB pixel (the inverse of faceguard's default matrix).
+fn yuv(r: u8, g: u8, b: u8) -> (f32, f32, f32) {
+    let (r, g, b) = (f32::from(r), f32::from(g), f32::from(b));
+    (
+        16.0 + 0.256_788 * r + 0.504_129 * g + 0.097_906 * b,
+        128.0 - 0.148_223 * r - 0.290_993 * g + 0.439_216 * b,
+        128.0 + 0.439_216 * r - 0.367_788 * g - 0.071_427 * b,
+    )
+}
+
+/// Y plane and 2×2-averaged U and V planes of an even-sized RGB image, with `pad` extra bytes
+/// at the end of each row (to exercise strides).
+pub fn yuv420_planes(rgb: &[u8], w: usize, h: usize, pad: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let (ys, cs) = (w + pad, w / 2 + pad);
+    let mut y = vec![0u8; ys * h];
+    let mut u = vec![0u8; cs * h / 2];
+    let mut v = vec![0u8; cs * h / 2];
+    let q = |x: f32| x.round().clamp(0.0, 255.0) as u8;
+    for row in 0..h {
+        for col in 0..w {
+            let p = &rgb[(row * w + col) * 3..];
+            y[row * ys + col] = q(yuv(p[0], p[1], p[2]).0);
+        }
+    }
+    for row in 0..h / 2 {
+        for col in 0..w / 2 {
+            let (mut su, mut sv) = (0.0, 0.0);
+            for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                let p = &rgb[((2 * row + dy) * w + 2 * col + dx) * 3..];
+                let (_, cu, cv) = yuv(p[0], p[1], p[2]);
+                su += cu;
+                sv += cv;
+            }
+            u[row * cs + col] = q(su / 4.0);
+            v[row * cs + col] = q(sv / 4.0);
+        }
+    }
+    (y, u, v)
+}
+
+/// Crops an RGB image to even width and height (4:2:0 needs them).
+pub fn even_crop(img: &faceguard::DecodedImage) -> (Vec<u8>, usize, usize) {
+    let (w, h) = (img.width() as usize & !1, img.height() as usize & !1);
+    let full_w = img.width() as usize;
+    let mut out = Vec::with_capacity(w * h * 3);
+    for row in 0..h {
+        out.extend_from_slice(&img.rgb()[row * full_w * 3..row * full_w * 3 + w * 3]);
+    }
+    (out, w, h)
+}
+
+/// A purpose for tests.
+pub enum DoorAccess {}
+impl Purpose for DoorAccess {
+    const NAME: &'static str = "door-access";
+}
+
+/// Another purpose, to check that purposes do not mix.
+pub enum Attendance {}
+impl Purpose for Attendance {
+    const NAME: &'static str = "attendance";
+}
+
+pub const NOTICE: &str = "Your face template opens the staff door. It is deleted on request.";
+pub const DAY: Duration = Duration::from_secs(86_400);
+
+/// Enrols the largest face of `photo` for `subject` into a template.
+pub fn enrolment_template<P: Purpose>(
+    ledger: &ConsentLedger,
+    subject: &str,
+    photo_name: &str,
+) -> Template<P> {
+    let token = ledger
+        .grant::<P>(SubjectId::new(subject).unwrap(), NOTICE, DAY)
+        .unwrap();
+    let img = photo(photo_name);
+    let face = largest(&engine().detect(&img.view()).unwrap());
+    engine()
+        .enrolment_template(&token, &img.view(), &face)
+        .unwrap()
+}
+
+pub fn largest(faces: &[faceguard::Face]) -> faceguard::Face {
+    faces
+        .iter()
+        .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
+        .expect("at least one face")
+        .clone()
+}
