@@ -37,9 +37,10 @@ impl Engine {
     /// `scripts/fetch-models.sh`), with the default detector settings.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, ModelError> {
         let dir = dir.as_ref();
+        let detector = Detector::from_path(dir.join(DETECTOR_FILE), DetectorConfig::default())?;
         let spec = EmbedderSpec::from_file(dir.join(EMBEDDER_SPEC_FILE))?;
         Ok(Engine::new(
-            Detector::from_path(dir.join(DETECTOR_FILE), DetectorConfig::default())?,
+            detector,
             Embedder::from_path(dir.join(EMBEDDER_FILE), spec)?,
         ))
     }

@@ -1,0 +1,335 @@
+//! The consent model at run time: what revocation, expiry and purposes do to templates and
+//! galleries.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use faceguard::{
+    ConsentError, ConsentLedger, ConsentStatus, Embedder, EmbedderSpec, Engine, Error, ManualClock,
+    MatchError, Matcher, Purpose, SubjectId, Timestamp,
+};
+
+fn manual_ledger() -> (ConsentLedger, ManualClock) {
+    let clock = ManualClock::new(Timestamp(1_800_000_000));
+    (ConsentLedger::with_clock(Arc::new(clock.clone())), clock)
+}
+
+fn probe(ledger: &ConsentLedger, name: &str) -> faceguard::ProbeTemplate<DoorAccess> {
+    let img = photo(name);
+    let face = largest(&engine().detect(&img.view()).unwrap());
+    let consent = ledger.probe_consent::<DoorAccess>(NOTICE).unwrap();
+    engine()
+        .probe_template(consent, &img.view(), &face)
+        .unwrap()
+}
+
+#[test]
+fn identify_finds_the_enrolled_person_and_rejects_a_stranger() {
+    let ledger = ConsentLedger::new();
+    let gallery = ledger.gallery::<DoorAccess>();
+    // img1/img2 are the same person (deepface_id00); img17 is someone else.
+    gallery
+        .enroll(enrolment_template::<DoorAccess>(
+            &ledger, "alice", "img1.jpg",
+        ))
+        .unwrap();
+    gallery
+        .enroll(enrolment_template::<DoorAccess>(
+            &ledger,
+            "bob",
+            "img17.jpg",
+        ))
+        .unwrap();
+    let hits = gallery.identify(&probe(&ledger, "img2.jpg"), 5).unwrap();
+    assert_eq!(hits.len(), 2);
+    assert_eq!(hits[0].subject.as_str(), "alice");
+    assert!(hits[0].is_match && !hits[1].is_match, "{hits:?}");
+    assert!(hits[0].score > hits[1].score);
+}
+
+#[test]
+fn identify_lists_each_subject_once_with_its_best_template() {
+    let ledger = ConsentLedger::new();
+    let gallery = ledger.gallery::<DoorAccess>();
+    for photo in ["img1.jpg", "img3.jpg"] {
+        gallery
+            .enroll(enrolment_template::<DoorAccess>(&ledger, "alice", photo))
+            .unwrap();
+    }
+    assert_eq!((gallery.len(), gallery.subject_count()), (2, 1));
+    let hits = gallery.identify(&probe(&ledger, "img2.jpg"), 5).unwrap();
+    assert_eq!(hits.len(), 1);
+}
+
+#[test]
+fn revoked_consent_erases_templates() {
+    let ledger = ConsentLedger::new();
+    let gallery = ledger.gallery::<DoorAccess>();
+    let other = ledger.gallery::<DoorAccess>();
+    let token = ledger
+        .grant::<DoorAccess>(SubjectId::new("alice").unwrap(), NOTICE, DAY)
+        .unwrap();
+    let img = photo("img1.jpg");
+    let face = largest(&engine().detect(&img.view()).unwrap());
+    let kept = engine()
+        .enrolment_template(&token, &img.view(), &face)
+        .unwrap();
+    gallery
+        .enroll(
+            engine()
+                .enrolment_template(&token, &img.view(), &face)
+                .unwrap(),
+        )
+        .unwrap();
+    other
+        .enroll(
+            engine()
+                .enrolment_template(&token, &img.view(), &face)
+                .unwrap(),
+        )
+        .unwrap();
+    gallery
+        .enroll(enrolment_template::<DoorAccess>(
+            &ledger,
+            "bob",
+            "img17.jpg",
+        ))
+        .unwrap();
+
+    let record = ledger.revoke(token.id()).unwrap();
+    assert_eq!(record.status_at(ledger.now()), ConsentStatus::Revoked);
+    // Erased from every gallery of the ledger; bob's template stays.
+    assert_eq!((gallery.len(), other.len()), (1, 0));
+    // A template still held elsewhere is dead too, and so is the token.
+    let matcher = Matcher::default();
+    let p = probe(&ledger, "img2.jpg");
+    assert!(matches!(
+        matcher.verify(&p, &kept),
+        Err(MatchError::Consent(ConsentError::Revoked { .. }))
+    ));
+    assert!(matches!(
+        gallery.enroll(kept),
+        Err(MatchError::Consent(ConsentError::Revoked { .. }))
+    ));
+    assert!(matches!(
+        engine().enrolment_template(&token, &img.view(), &face),
+        Err(Error::Consent(ConsentError::Revoked { .. }))
+    ));
+    assert!(matches!(
+        ledger.token::<DoorAccess>(token.id()),
+        Err(ConsentError::Revoked { .. })
+    ));
+    // The record stays, without biometric data, for the audit trail.
+    assert!(ledger.record(token.id()).unwrap().revoked_at.is_some());
+}
+
+#[test]
+fn a_deletion_request_revokes_every_consent_of_the_subject() {
+    let ledger = ConsentLedger::new();
+    let gallery = ledger.gallery::<DoorAccess>();
+    for photo in ["img1.jpg", "img3.jpg"] {
+        gallery
+            .enroll(enrolment_template::<DoorAccess>(&ledger, "alice", photo))
+            .unwrap();
+    }
+    let revoked = ledger.revoke_subject(&SubjectId::new("alice").unwrap());
+    assert_eq!(revoked.len(), 2);
+    assert!(gallery.is_empty());
+}
+
+#[test]
+fn expired_consent_makes_templates_unusable_and_erases_them() {
+    let (ledger, clock) = manual_ledger();
+    let gallery = ledger.gallery::<DoorAccess>();
+    let token = ledger
+        .grant::<DoorAccess>(SubjectId::new("alice").unwrap(), NOTICE, DAY)
+        .unwrap();
+    let img = photo("img1.jpg");
+    let face = largest(&engine().detect(&img.view()).unwrap());
+    gallery
+        .enroll(
+            engine()
+                .enrolment_template(&token, &img.view(), &face)
+                .unwrap(),
+        )
+        .unwrap();
+    let second = engine()
+        .enrolment_template(&token, &img.view(), &face)
+        .unwrap();
+    gallery.enroll(second).unwrap();
+
+    clock.advance(DAY);
+    // The template no longer matches, and matching erased it.
+    assert!(gallery
+        .identify(&probe(&ledger, "img2.jpg"), 1)
+        .unwrap()
+        .is_empty());
+    assert!(gallery.is_empty());
+    assert!(matches!(
+        engine().enrolment_template(&token, &img.view(), &face),
+        Err(Error::Consent(ConsentError::Expired { .. }))
+    ));
+    assert_eq!(ledger.sweep_expired(), vec![token.id()]);
+    assert_eq!(
+        ledger.record(token.id()).unwrap().status_at(ledger.now()),
+        ConsentStatus::Expired
+    );
+}
+
+#[test]
+fn the_expiry_sweep_erases_templates_nobody_matched_against() {
+    let (ledger, clock) = manual_ledger();
+    let gallery = ledger.gallery::<DoorAccess>();
+    gallery
+        .enroll(enrolment_template::<DoorAccess>(
+            &ledger, "alice", "img1.jpg",
+        ))
+        .unwrap();
+    clock.advance(DAY - Duration::from_secs(1));
+    assert!(ledger.sweep_expired().is_empty());
+    assert_eq!(gallery.len(), 1);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(ledger.sweep_expired().len(), 1);
+    assert!(gallery.is_empty());
+}
+
+#[test]
+fn a_probe_consent_dies_after_the_purpose_probe_validity() {
+    let (ledger, clock) = manual_ledger();
+    let gallery = ledger.gallery::<DoorAccess>();
+    gallery
+        .enroll(enrolment_template::<DoorAccess>(
+            &ledger, "alice", "img1.jpg",
+        ))
+        .unwrap();
+    let p = probe(&ledger, "img2.jpg");
+    assert_eq!(gallery.identify(&p, 1).unwrap().len(), 1);
+    clock.advance(DoorAccess::PROBE_VALIDITY);
+    assert!(matches!(
+        gallery.identify(&p, 1),
+        Err(MatchError::Consent(ConsentError::Expired { .. }))
+    ));
+}
+
+#[test]
+fn grants_need_a_notice_and_a_validity_within_the_purpose_limit() {
+    let ledger = ConsentLedger::new();
+    let alice = || SubjectId::new("alice").unwrap();
+    assert_eq!(
+        ledger.grant::<DoorAccess>(alice(), "  ", DAY).unwrap_err(),
+        ConsentError::EmptyNotice
+    );
+    assert!(matches!(
+        ledger.grant::<DoorAccess>(alice(), NOTICE, DoorAccess::MAX_VALIDITY + DAY),
+        Err(ConsentError::InvalidValidity { .. })
+    ));
+    assert!(matches!(
+        ledger.grant::<DoorAccess>(alice(), NOTICE, Duration::ZERO),
+        Err(ConsentError::InvalidValidity { .. })
+    ));
+    assert!(matches!(
+        SubjectId::new(""),
+        Err(ConsentError::InvalidSubject(_))
+    ));
+    assert!(matches!(
+        SubjectId::new("a\nb"),
+        Err(ConsentError::InvalidSubject(_))
+    ));
+    assert!(matches!(
+        SubjectId::new("x".repeat(129)),
+        Err(ConsentError::InvalidSubject(_))
+    ));
+}
+
+#[test]
+fn a_consent_is_reissued_only_for_its_own_purpose() {
+    let ledger = ConsentLedger::new();
+    let token = ledger
+        .grant::<DoorAccess>(SubjectId::new("alice").unwrap(), NOTICE, DAY)
+        .unwrap();
+    assert!(ledger.token::<DoorAccess>(token.id()).is_ok());
+    assert!(matches!(
+        ledger.token::<Attendance>(token.id()),
+        Err(ConsentError::PurposeMismatch { .. })
+    ));
+    let other_ledger = ConsentLedger::new();
+    assert!(matches!(
+        other_ledger.token::<DoorAccess>(token.id()),
+        Err(ConsentError::Unknown(_))
+    ));
+}
+
+#[test]
+fn the_ledger_records_the_notice_hash_and_times() {
+    let (ledger, _clock) = manual_ledger();
+    let token = ledger
+        .grant::<Attendance>(SubjectId::new("carol").unwrap(), NOTICE, DAY)
+        .unwrap();
+    let r = ledger.record(token.id()).unwrap();
+    assert_eq!(r.purpose, "attendance");
+    assert_eq!(r.granted_at, Timestamp(1_800_000_000));
+    assert_eq!(r.expires_at, Timestamp(1_800_000_000 + 86_400));
+    use sha2::Digest;
+    assert_eq!(
+        r.notice_sha256,
+        <[u8; 32]>::from(sha2::Sha256::digest(NOTICE))
+    );
+}
+
+#[test]
+fn template_debug_output_is_redacted() {
+    let ledger = ConsentLedger::new();
+    let t = enrolment_template::<DoorAccess>(&ledger, "alice", "img1.jpg");
+    let shown = format!("{t:?}");
+    assert!(shown.contains("redacted"), "{shown}");
+    let first = format!("{}", t.expose_secret()[0]);
+    assert!(!shown.contains(&first), "{shown}");
+    assert!(!shown.contains("0.0"), "{shown}");
+}
+
+#[test]
+fn templates_of_different_models_are_never_compared() {
+    // The same network with one extra (ignored) protobuf field is a different model file, so
+    // a different model id: exactly what a vendor's model update looks like.
+    let mut bytes = std::fs::read(models_dir().join(faceguard::EMBEDDER_FILE)).unwrap();
+    bytes.extend_from_slice(&[0xA0, 0x06, 0x01]); // field 100, varint 1
+    let updated = Engine::new(
+        faceguard::Detector::from_path(
+            models_dir().join(faceguard::DETECTOR_FILE),
+            Default::default(),
+        )
+        .unwrap(),
+        Embedder::from_bytes(&bytes, EmbedderSpec::fr_feature()).unwrap(),
+    );
+    assert_ne!(
+        updated.embedder().model_id(),
+        engine().embedder().model_id()
+    );
+
+    let ledger = ConsentLedger::new();
+    let gallery = ledger.gallery::<DoorAccess>();
+    let old = enrolment_template::<DoorAccess>(&ledger, "alice", "img1.jpg");
+    let img = photo("img2.jpg");
+    let face = largest(&updated.detect(&img.view()).unwrap());
+    let consent = ledger.probe_consent::<DoorAccess>(NOTICE).unwrap();
+    let new_probe = updated.probe_template(consent, &img.view(), &face).unwrap();
+    assert!(matches!(
+        Matcher::default().verify(&new_probe, &old),
+        Err(MatchError::ModelMismatch { .. })
+    ));
+    gallery.enroll(old).unwrap();
+    assert!(matches!(
+        gallery.identify(&new_probe, 1),
+        Err(MatchError::ModelMismatch { .. })
+    ));
+}
+
+#[test]
+fn thresholds_outside_the_cosine_range_are_refused() {
+    assert!(Matcher::new(1.5).is_err());
+    assert!(Matcher::new(f32::NAN).is_err());
+    assert_eq!(Matcher::new(0.3).unwrap().threshold(), 0.3);
+}
