@@ -78,3 +78,8 @@ pub use image::{
 pub use matching::{Decision, MatchError, Matcher, DEFAULT_THRESHOLD};
 pub use model::{ModelError, ModelId, FETCH_HINT};
 pub use template::{Enrolment, Probe, ProbeTemplate, Template, TemplateKind};
+
+/// The README's Rust example is compiled as a doc test, so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;

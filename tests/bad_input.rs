@@ -9,10 +9,13 @@ use faceguard::{
     ImageView, ModelError, PixelFormat, Point,
 };
 
+/// A row of the table: what is wrong, what the constructor said, which error it must be.
+type Case<'a> = (&'a str, Result<ImageView<'a>, ImageError>, fn(&ImageError) -> bool);
+
 #[test]
 fn malformed_frame_descriptions_get_typed_errors() {
     let buf = vec![0u8; 64 * 48 * 4];
-    let cases: Vec<(&str, Result<ImageView, ImageError>, fn(&ImageError) -> bool)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "zero width",
             ImageView::packed(&buf, 0, 48, 0, PixelFormat::Rgb8),

@@ -42,8 +42,8 @@ pub(super) fn decode(
         let s = stride as f32;
         for i in 0..n {
             let score = (cls[i].clamp(0.0, 1.0) * obj[i].clamp(0.0, 1.0)).sqrt();
-            // `!(a >= b)` also drops NaN scores.
-            if !(score >= config.score_threshold) {
+            // Written so that NaN scores are dropped too.
+            if score.is_nan() || score < config.score_threshold {
                 continue;
             }
             let (col, row) = ((i % cols) as f32, (i / cols) as f32);

@@ -16,11 +16,7 @@ impl Rows {
     }
 
     pub(super) fn len(&self) -> usize {
-        if self.dim == 0 {
-            0
-        } else {
-            self.data.len() / self.dim
-        }
+        self.data.len().checked_div(self.dim).unwrap_or(0)
     }
 
     pub(super) fn dim(&self) -> usize {

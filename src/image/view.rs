@@ -103,7 +103,7 @@ impl<'a> ImageView<'a> {
                 max: Self::MAX_SIDE,
             });
         }
-        if format.is_yuv420() && (width % 2 != 0 || height % 2 != 0) {
+        if format.is_yuv420() && (!width.is_multiple_of(2) || !height.is_multiple_of(2)) {
             return Err(ImageError::OddSize {
                 format,
                 width,
