@@ -39,7 +39,13 @@ fn concurrent_streams_get_the_same_templates_as_one_stream() {
     let concurrent: Vec<Vec<f32>> = std::thread::scope(|s| {
         let handles: Vec<_> = names
             .iter()
-            .map(|n| s.spawn(move || (0..2).map(|_| run(n)).last().unwrap()))
+            .map(|n| {
+                s.spawn(move || {
+                    let (first, second) = (run(n), run(n));
+                    assert_eq!(first, second, "{n}: repeated runs differ");
+                    second
+                })
+            })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
