@@ -10,7 +10,11 @@ use faceguard::{
 };
 
 /// A row of the table: what is wrong, what the constructor said, which error it must be.
-type Case<'a> = (&'a str, Result<ImageView<'a>, ImageError>, fn(&ImageError) -> bool);
+type Case<'a> = (
+    &'a str,
+    Result<ImageView<'a>, ImageError>,
+    fn(&ImageError) -> bool,
+);
 
 #[test]
 fn malformed_frame_descriptions_get_typed_errors() {

@@ -1,1 +1,127 @@
-fn main() {}
+//! `faceguard`: the command-line tool for trying, evaluating and timing the pipeline on image
+//! files.
+//!
+//! Every template it computes is made under a probe consent for the purpose
+//! [`shared::CliEvaluation`], through the library's public API only, and dies with the command.
+//!
+//! Errors are one line on stderr, `error: <message>`, with exit code 1 (2 for bad arguments);
+//! the tool never panics on bad input.
+
+mod bench;
+mod eval;
+mod faces;
+mod metrics;
+mod pairs;
+mod plot;
+mod shared;
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ColorChoice, Parser, Subcommand};
+
+use shared::CliError;
+
+/// On-device face recognition with consent enforced by types: detect, verify, evaluate and
+/// time the pipeline on image files.
+#[derive(Parser)]
+#[command(name = "faceguard", version, color = ColorChoice::Never)]
+struct Cli {
+    /// Directory holding the models placed by `scripts/fetch-models.sh` [default: ./models if it
+    /// exists, else the crate's models/]
+    #[arg(long, global = true, value_name = "DIR")]
+    models: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Detect faces in an image and print them as JSON.
+    Detect(faces::DetectArgs),
+    /// Compare the largest face of two images: similarity score and decision, as JSON.
+    Verify(faces::VerifyArgs),
+    /// Evaluate verification on a labelled pairs file: ROC AUC, accuracy, TAR at FAR=1e-3.
+    Eval(eval::EvalArgs),
+    /// Time each stage of the pipeline on one image (single-threaded).
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    // A bug must still end as one line on stderr, not a backtrace.
+    panic::set_hook(Box::new(|info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        shared::report_error(&format!(
+            "internal error (a bug in faceguard): {payload}{place}"
+        ));
+    }));
+
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    match panic::catch_unwind(AssertUnwindSafe(|| run(cli))) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            shared::report_error(e.message());
+            ExitCode::from(1)
+        }
+        // The hook has printed the message.
+        Err(_) => ExitCode::from(1),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let models = cli.models.as_deref();
+    match cli.command {
+        Command::Detect(args) => faces::detect(models, &args),
+        Command::Verify(args) => faces::verify(models, &args),
+        Command::Eval(args) => eval::run(models, &args),
+        Command::Bench(args) => bench::run(models, &args),
+    }
+}
+
+/// Help and version go to stdout with exit 0; anything else is one line and exit code 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(2)
+        }
+        _ => {
+            // clap's message, without the usage block that follows it, on one line.
+            let text = e.to_string();
+            let message = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let message = message.strip_prefix("error:").unwrap_or(&message).trim();
+            let message = if message.is_empty() {
+                "invalid arguments"
+            } else {
+                message
+            };
+            shared::report_error(&format!("{message} (see `faceguard --help`)"));
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The ROC curve as a PNG: drawn by plotters into an RGB buffer, encoded by `image`.
+//!
+//! Text needs a TrueType font loaded at run time (`$FACEGUARD_FONT`, else a few usual system
+//! paths). Without one the plot is still drawn (curve, grid, frame, chance diagonal), without
+//! any text, and a warning says so.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::backend::RGBPixel;
+use plotters::prelude::*;
+use plotters::style::{register_font, FontStyle};
+
+use crate::shared::{report_warning, CliError};
+
+/// What the plot shows.
+pub struct RocPlot<'a> {
+    /// `(FAR, TAR)` points from (0, 0) to (1, 1).
+    pub roc: &'a [(f64, f64)],
+    pub auc: f64,
+    pub genuine: usize,
+    pub impostor: usize,
+    pub threshold: f32,
+    /// `(FAR, TAR)` at `threshold`.
+    pub operating_point: (f64, f64),
+}
+
+const SIZE: (u32, u32) = (900, 700);
+const FONT_FAMILY: &str = "sans-serif";
+
+/// Usual places of a plain sans-serif TrueType font (Debian/Ubuntu, Fedora, Arch, macOS,
+/// Windows).
+const FONT_CANDIDATES: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
+    "/System/Library/Fonts/Supplemental/Arial.ttf",
+    "/Library/Fonts/Arial.ttf",
+    "C:\\Windows\\Fonts\\arial.ttf",
+];
+
+/// Registers a font for plotters once; whether one could be loaded.
+fn font_available() -> bool {
+    static LOADED: OnceLock<bool> = OnceLock::new();
+    *LOADED.get_or_init(|| {
+        let candidates: Vec<PathBuf> = match std::env::var_os("FACEGUARD_FONT") {
+            Some(p) => vec![PathBuf::from(p)],
+            None => FONT_CANDIDATES.iter().map(PathBuf::from).collect(),
+        };
+        candidates.iter().any(|path| {
+            let Ok(bytes) = std::fs::read(path) else {
+                return false;
+            };
+            // plotters keeps fonts for the life of the process.
+            let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+            register_font(FONT_FAMILY, FontStyle::Normal, bytes).is_ok()
+        })
+    })
+}
+
+/// Draws the ROC curve into a PNG at `path`.
+pub fn write_roc_png(path: &Path, plot: &RocPlot) -> Result<(), CliError> {
+    let with_text = font_available();
+    if !with_text {
+        report_warning(
+            "no TrueType font found (install fonts-dejavu-core or set FACEGUARD_FONT to a .ttf \
+             file): the ROC plot is drawn without text",
+        );
+    }
+    let (w, h) = SIZE;
+    let mut buf = vec![255u8; w as usize * h as usize * 3];
+    draw(&mut buf, plot, with_text)
+        .map_err(|e| CliError::new(format!("cannot draw the ROC plot: {e}")))?;
+    let image = image::RgbImage::from_raw(w, h, buf)
+        .ok_or_else(|| CliError::new("cannot draw the ROC plot: pixel buffer has a wrong size"))?;
+    image
+        .save_with_format(path, image::ImageFormat::Png)
+        .map_err(|e| CliError::new(format!("cannot write ROC plot {}: {e}", path.display())))
+}
+
+/// The left end of the log FAR axis: a power of ten below the smallest non-zero FAR, `1/I`.
+fn far_axis_start(impostor: usize) -> f64 {
+    let smallest = 0.5 / impostor.max(1) as f64;
+    let exponent = smallest.log10().floor().clamp(-9.0, -3.0);
+    // Parsed, not computed, so that the decade is exact.
+    format!("1e{exponent}").parse().unwrap_or(1e-3)
+}
+
+fn draw(buf: &mut [u8], plot: &RocPlot, with_text: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let root = BitMapBackend::<RGBPixel>::with_buffer_and_format(buf, SIZE)?.into_drawing_area();
+    root.fill(&WHITE)?;
+    let lo = far_axis_start(plot.impostor);
+    let x = |far: f64| far.clamp(lo, 1.0);
+
+    let mut builder = ChartBuilder::on(&root);
+    builder.margin(25);
+    if with_text {
+        builder
+            .caption(
+                format!(
+                    "ROC: AUC {:.6} ({} genuine, {} impostor pairs)",
+                    plot.auc, plot.genuine, plot.impostor
+                ),
+                (FONT_FAMILY, 22),
+            )
+            .x_label_area_size(55)
+            .y_label_area_size(65);
+    }
+    let mut chart = builder.build_cartesian_2d((lo..1.0f64).log_scale(), 0.0f64..1.0f64)?;
+
+    let grid = RGBColor(220, 220, 220);
+    if with_text {
+        chart
+            .configure_mesh()
+            .x_desc("false accept rate (log scale)")
+            .y_desc("true accept rate")
+            .x_label_formatter(&|v| format!("{v:.0e}"))
+            .y_label_formatter(&|v| format!("{v:.1}"))
+            .label_style((FONT_FAMILY, 15))
+            .axis_desc_style((FONT_FAMILY, 17))
+            .bold_line_style(grid)
+            .light_line_style(WHITE)
+            .draw()?;
+    } else {
+        // The same grid and frame, without labels.
+        let mut decade = lo;
+        while decade <= 1.0 * (1.0 + 1e-9) {
+            chart.draw_series(LineSeries::new([(decade, 0.0), (decade, 1.0)], grid))?;
+            decade *= 10.0;
+        }
+        for k in 0..=10 {
+            let y = f64::from(k) / 10.0;
+            chart.draw_series(LineSeries::new([(lo, y), (1.0, y)], grid))?;
+        }
+        chart.draw_series(LineSeries::new(
+            [(lo, 0.0), (1.0, 0.0), (1.0, 1.0), (lo, 1.0), (lo, 0.0)],
+            BLACK,
+        ))?;
+    }
+
+    // Chance: TAR = FAR, a curve on a log axis.
+    let steps = 200;
+    let diagonal = (0..=steps).map(|k| {
+        let far = lo * (1.0 / lo).powf(f64::from(k) / f64::from(steps));
+        (far, far)
+    });
+    let chance = chart.draw_series(LineSeries::new(diagonal, RGBColor(150, 150, 150)))?;
+    if with_text {
+        chance
+            .label("chance")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RGBColor(150, 150, 150)));
+    }
+
+    // FAR = 1e-3, where TAR is reported.
+    if lo < 1e-3 {
+        chart.draw_series(LineSeries::new(
+            [(1e-3, 0.0), (1e-3, 1.0)],
+            RGBColor(255, 170, 0).stroke_width(1),
+        ))?;
+    }
+
+    let curve = chart.draw_series(LineSeries::new(
+        plot.roc.iter().map(|&(far, tar)| (x(far), tar)),
+        BLUE.stroke_width(2),
+    ))?;
+    if with_text {
+        curve
+            .label("ROC")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    }
+
+    let (far, tar) = plot.operating_point;
+    let point = chart.draw_series(std::iter::once(Circle::new((x(far), tar), 6, RED.filled())))?;
+    if with_text {
+        point
+            .label(format!(
+                "threshold {:.4}: FAR {far:.4}, TAR {tar:.4}",
+                plot.threshold
+            ))
+            .legend(|(x, y)| Circle::new((x + 10, y), 5, RED.filled()));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .label_font((FONT_FAMILY, 15))
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn far_axis_starts_a_decade_below_one_false_accept() {
+        assert_eq!(far_axis_start(1690), 1e-4);
+        assert_eq!(far_axis_start(10), 1e-3);
+        assert_eq!(far_axis_start(0), 1e-3);
+    }
+}

@@ -1,0 +1,348 @@
+//! The `faceguard` command line, run as a user runs it: real models, real photos, and the
+//! exact output formats scripts rely on.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::{faces_dir, root};
+
+/// Runs the built binary from the crate root (so that `./models` is found by default).
+fn faceguard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faceguard"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("faceguard binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn photo_path(name: &str) -> String {
+    faces_dir()
+        .join("deepface")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A fresh, empty directory under the system temp dir.
+fn temp_dir(label: &str) -> PathBuf {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let dir = std::env::temp_dir().join(format!(
+        "faceguard-cli-{label}-{}-{nanos}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir can be created");
+    dir
+}
+
+/// Asserts a failure: the given exit code, and stderr exactly one `error: ...` line with no
+/// panic or backtrace.
+fn assert_one_line_error(out: &Output, code: i32) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert!(!err.contains("backtrace"), "backtrace: {err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    lines[0].to_string()
+}
+
+/// The `key=value` fields of the last line of stdout.
+fn summary(out: &Output) -> HashMap<String, String> {
+    let text = stdout(out);
+    let last = text.lines().last().expect("stdout has a last line");
+    last.split_whitespace()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').expect("key=value field");
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+fn number(fields: &HashMap<String, String>, key: &str) -> f64 {
+    fields
+        .get(key)
+        .unwrap_or_else(|| panic!("summary has {key}: {fields:?}"))
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} is a number: {fields:?}"))
+}
+
+/// Photos by identity, from `identities.csv` (`file,identity,source`).
+fn identities() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(faces_dir().join("identities.csv")).expect("identities");
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut f = l.split(',');
+            let file = f.next()?.trim().strip_prefix("deepface/")?.to_string();
+            let id = f.next()?.trim().to_string();
+            Some((file, id))
+        })
+        .collect()
+}
+
+/// Two photos of one person, and a photo of someone else.
+fn same_and_other() -> (String, String, String) {
+    let ids = identities();
+    let (first, id) = ids
+        .iter()
+        .find(|(f, _)| f == "img1.jpg")
+        .expect("img1.jpg is in identities.csv");
+    let same = ids
+        .iter()
+        .find(|(f, i)| i == id && f != first)
+        .expect("img1.jpg's person has another photo");
+    let other = ids
+        .iter()
+        .find(|(_, i)| i != id)
+        .expect("someone else is in identities.csv");
+    (first.clone(), same.0.clone(), other.0.clone())
+}
+
+fn verify_json(a: &str, b: &str) -> serde_json::Value {
+    let out = faceguard(&["verify", &photo_path(a), &photo_path(b)]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("verify prints JSON");
+    assert!(v["score"].is_f64(), "{v}");
+    assert!(v["threshold"].is_f64(), "{v}");
+    v
+}
+
+#[test]
+fn detect_prints_the_faces_of_a_photo_as_json() {
+    let path = photo_path("img1.jpg");
+    let out = faceguard(&["detect", &path]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("detect prints JSON");
+    assert_eq!(v["image"], path.as_str());
+    assert!(v["width"].as_u64().unwrap() > 0 && v["height"].as_u64().unwrap() > 0);
+    let faces = v["faces"].as_array().expect("faces array");
+    assert!(!faces.is_empty(), "{v}");
+    let face = &faces[0];
+    for key in ["x", "y", "width", "height"] {
+        assert!(face["box"][key].is_f64(), "{face}");
+    }
+    let score = face["score"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&score), "{face}");
+    let landmarks = face["landmarks"].as_array().unwrap();
+    assert_eq!(landmarks.len(), 5);
+    assert!(landmarks.iter().all(|p| p["x"].is_f64() && p["y"].is_f64()));
+}
+
+#[test]
+fn verify_accepts_two_photos_of_the_same_person() {
+    let (a, same, _) = same_and_other();
+    let v = verify_json(&a, &same);
+    assert_eq!(v["is_match"], true, "{a} vs {same}: {v}");
+}
+
+#[test]
+fn verify_rejects_photos_of_two_different_people() {
+    let (a, _, other) = same_and_other();
+    let v = verify_json(&a, &other);
+    assert_eq!(v["is_match"], false, "{a} vs {other}: {v}");
+}
+
+#[test]
+fn verify_with_an_image_without_a_face_fails_saying_so() {
+    let dir = temp_dir("noface");
+    let blank = dir.join("blank.png");
+    image::RgbImage::from_pixel(320, 240, image::Rgb([128, 128, 128]))
+        .save(&blank)
+        .expect("blank PNG written");
+    let out = faceguard(&["verify", &photo_path("img1.jpg"), blank.to_str().unwrap()]);
+    let line = assert_one_line_error(&out, 1);
+    assert!(line.contains("no face"), "{line}");
+    assert!(line.contains("blank.png"), "{line}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn eval_on_dev_pairs_meets_accuracy_targets() {
+    let dir = temp_dir("eval");
+    let scores = dir.join("scores.csv");
+    let plot = dir.join("roc.png");
+    let pairs = root().join("../shared/data/faces/pairs_dev.csv");
+    let data = root().join("../shared/data/faces");
+    let out = faceguard(&[
+        "eval",
+        "--pairs",
+        pairs.to_str().unwrap(),
+        "--root",
+        data.to_str().unwrap(),
+        "--scores",
+        scores.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.lines().count() > 1,
+        "human lines come before the summary"
+    );
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.starts_with("pairs=1830 skipped=0 auc="),
+        "last line: {last}"
+    );
+    let fields = summary(&out);
+    let keys: Vec<&str> = last
+        .split_whitespace()
+        .map(|kv| kv.split('=').next().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "pairs",
+            "skipped",
+            "auc",
+            "accuracy",
+            "threshold",
+            "tar_at_far_1e-3"
+        ]
+    );
+    assert!(number(&fields, "auc") >= 0.9995, "{last}");
+    assert!(number(&fields, "accuracy") >= 0.995, "{last}");
+    assert_eq!(
+        number(&fields, "threshold") as f32,
+        faceguard::DEFAULT_THRESHOLD
+    );
+    let tar = number(&fields, "tar_at_far_1e-3");
+    assert!((0.0..=1.0).contains(&tar), "{last}");
+
+    let csv = std::fs::read_to_string(&scores).expect("scores file written");
+    assert_eq!(csv.lines().count(), 1831);
+    assert_eq!(csv.lines().next(), Some("a,b,same,score"));
+    let first = csv.lines().nth(1).unwrap();
+    assert!(first.starts_with("deepface/img1.jpg,deepface/img2.jpg,Yes,"));
+    let png = image::open(&plot).expect("ROC plot is a decodable PNG");
+    assert!(png.width() >= 400 && png.height() >= 300);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn eval_counts_pairs_with_a_missing_image_as_skipped() {
+    let dir = temp_dir("skipped");
+    let pairs = dir.join("pairs.csv");
+    std::fs::write(
+        &pairs,
+        "a,b,same\n\
+         deepface/img1.jpg,deepface/img2.jpg,Yes\n\
+         deepface/img1.jpg,deepface/img3.jpg,No\n\
+         deepface/no-such-photo.jpg,deepface/img2.jpg,Yes\n",
+    )
+    .unwrap();
+    let scores = dir.join("scores.csv");
+    let out = faceguard(&[
+        "eval",
+        "--pairs",
+        pairs.to_str().unwrap(),
+        "--root",
+        faces_dir().to_str().unwrap(),
+        "--scores",
+        scores.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let fields = summary(&out);
+    assert_eq!(fields["pairs"], "3");
+    assert_eq!(fields["skipped"], "1");
+    assert_eq!(number(&fields, "accuracy"), 1.0);
+    assert!(stderr(&out).contains("no-such-photo.jpg"));
+    let csv = std::fs::read_to_string(&scores).unwrap();
+    assert_eq!(csv.lines().count(), 4);
+    assert!(csv.ends_with("deepface/no-such-photo.jpg,deepface/img2.jpg,Yes,\n"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn eval_reports_a_malformed_pairs_file_with_its_line_number() {
+    let dir = temp_dir("malformed");
+    let pairs = dir.join("pairs.csv");
+    std::fs::write(
+        &pairs,
+        "a,b,same\ndeepface/img1.jpg,deepface/img2.jpg,Yes\ndeepface/img1.jpg,deepface/img3.jpg,perhaps\n",
+    )
+    .unwrap();
+    let out = faceguard(&["eval", "--pairs", pairs.to_str().unwrap()]);
+    let line = assert_one_line_error(&out, 1);
+    assert!(line.contains("line 3"), "{line}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn detect_on_a_non_image_file_fails_with_a_one_line_error() {
+    let out = faceguard(&["detect", "Cargo.toml"]);
+    let line = assert_one_line_error(&out, 1);
+    assert!(line.contains("Cargo.toml"), "{line}");
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn a_missing_models_dir_fails_with_the_fetch_hint() {
+    let parent = temp_dir("models");
+    let missing = parent.join("not-there");
+    let out = faceguard(&[
+        "--models",
+        missing.to_str().unwrap(),
+        "detect",
+        &photo_path("img1.jpg"),
+    ]);
+    let line = assert_one_line_error(&out, 1);
+    assert!(line.contains("fetch-models.sh"), "{line}");
+    let _ = std::fs::remove_dir_all(parent);
+}
+
+#[test]
+fn an_empty_models_dir_fails_with_the_fetch_hint() {
+    let empty = temp_dir("empty-models");
+    let out = faceguard(&[
+        "verify",
+        "--models",
+        empty.to_str().unwrap(),
+        &photo_path("img1.jpg"),
+        &photo_path("img2.jpg"),
+    ]);
+    let line = assert_one_line_error(&out, 1);
+    assert!(line.contains("fetch-models.sh"), "{line}");
+    let _ = std::fs::remove_dir_all(empty);
+}
+
+#[test]
+fn bad_arguments_are_a_usage_error_with_exit_code_2() {
+    let out = faceguard(&["eval", "--pairs", "p.csv", "--threshold", "3"]);
+    let line = assert_one_line_error(&out, 2);
+    assert!(line.contains("--threshold"), "{line}");
+    let out = faceguard(&["detect"]);
+    assert_one_line_error(&out, 2);
+}
+
+#[test]
+fn bench_reports_every_stage_on_its_last_line() {
+    let out = faceguard(&["bench", &photo_path("img1.jpg"), "--iterations", "2"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let fields = summary(&out);
+    let (w, h) = fields["image"].split_once('x').expect("image=WxH");
+    assert!(w.parse::<u32>().unwrap() > 0 && h.parse::<u32>().unwrap() > 0);
+    for key in ["load_ms", "detect_ms", "align_ms", "embed_ms"] {
+        assert!(number(&fields, key) >= 0.0, "{fields:?}");
+    }
+    if cfg!(target_os = "linux") {
+        assert!(number(&fields, "peak_rss_mib") > 0.0, "{fields:?}");
+    }
+    assert!(stdout(&out).contains("detection_first"));
+}
