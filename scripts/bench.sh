@@ -73,17 +73,13 @@ python3 tools/make_frames.py "$frames"
 
 echo "== faceguard"
 bin="$root/target/release/faceguard"
-if "$bin" bench --help >/dev/null 2>&1; then
-  for f in "$frames/frame-640x480.jpg" "$frames/frame-1920x1080.jpg"; do
-    echo "-- faceguard bench $f --iterations $iterations"
-    out=$("${pin[@]}" "$bin" bench "$f" --iterations "$iterations")
-    echo "$out"
-    # The last line is the machine-readable one: image=WxH load_ms=.. detect_ms=.. ...
-    echo "faceguard $(tail -n 1 <<<"$out")" | tee -a "$lines"
-  done
-else
-  echo "faceguard bench: not available in this build (no \`bench\` subcommand yet): skipped"
-fi
+for f in "$frames/frame-640x480.jpg" "$frames/frame-1920x1080.jpg"; do
+  echo "-- faceguard bench $f --iterations $iterations"
+  out=$("${pin[@]}" "$bin" bench "$f" --iterations "$iterations")
+  echo "$out"
+  # The last line is the machine-readable one: image=WxH load_ms=.. detect_ms=.. ...
+  echo "faceguard $(tail -n 1 <<<"$out")" | tee -a "$lines"
+done
 
 echo "== reference: OpenCV 5 and onnxruntime"
 "${pin[@]}" python3 tools/bench_reference.py "$frames" --iterations "$iterations" | tee -a "$lines"
