@@ -20,7 +20,7 @@ impl Purpose for DoorAccess {
 }
 
 const ENROL_NOTICE: &str = "Door access by face: your face template is kept on this device only, \
-encrypted, for 90 days at most, used only to open this door, and deleted when you ask.";
+for 30 days at most, used only to open this door, and deleted when you ask.";
 const DOOR_NOTICE: &str = "Face check for door access: your face is compared with enrolled staff \
 and the capture is discarded at once.";
 

@@ -82,6 +82,10 @@ impl Similarity {
             return Err(AlignError::DegenerateLandmarks);
         }
         let (a, b) = (num_a / den, num_b / den);
+        // A vanishing scale (landmarks orthogonal to the template) has no inverse.
+        if !(a * a + b * b > 1e-12) || !a.is_finite() || !b.is_finite() {
+            return Err(AlignError::DegenerateLandmarks);
+        }
         Ok(Similarity {
             a,
             b,
@@ -99,7 +103,7 @@ impl Similarity {
         )
     }
 
-    /// The inverse transform.
+    /// The inverse transform (finite for every transform [`estimate`](Self::estimate) returns).
     pub fn inverse(&self) -> Self {
         let k = self.a * self.a + self.b * self.b;
         let (a, b) = (self.a / k, -self.b / k);

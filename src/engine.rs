@@ -95,6 +95,8 @@ impl Engine {
         consent.check()?;
         let aligned = self.align(image, face)?;
         let vector = self.embedder.embed(&aligned)?;
+        // Again: consent may have ended while the model ran; the vector is wiped on return.
+        consent.check()?;
         Ok(Template::new(
             vector,
             self.embedder.model_id(),

@@ -45,6 +45,9 @@ pub enum ModelError {
     /// The embedder description is inconsistent or does not fit the model.
     #[error("embedder description is invalid: {0}")]
     Spec(String),
+    /// A setting is out of range.
+    #[error("invalid setting: {0}")]
+    Config(String),
 }
 
 /// Identity of a model: the first 8 bytes of the SHA-256 of its file.

@@ -193,7 +193,7 @@ fn invalid_detector_settings_are_refused() {
     };
     assert!(matches!(
         Detector::from_bytes(&bytes, config),
-        Err(ModelError::Spec(_))
+        Err(ModelError::Config(_))
     ));
 }
 
@@ -219,18 +219,33 @@ fn nonsense_landmarks_are_an_align_error_not_a_panic() {
     let probe = ledger.probe_consent::<DoorAccess>(NOTICE).unwrap();
     let err = engine().probe_template(probe, &view, &face).unwrap_err();
     assert!(matches!(err, faceguard::Error::Align(_)), "{err:?}");
-    // Landmarks far outside the frame align onto black: an error or a template, never a panic.
-    let far = Face {
-        landmarks: [
+    // Landmarks far outside the frame, huge or orthogonal to the template: the crop is black
+    // (the embedder then finds no usable face) or alignment refuses; never a panic.
+    for landmarks in [
+        [
             (1e6, 1e6),
             (1e6 + 40.0, 1e6),
             (1e6 + 20.0, 1e6 + 20.0),
             (1e6, 1e6 + 40.0),
             (1e6 + 40.0, 1e6 + 40.0),
-        ]
-        .map(|(x, y)| Point::new(x, y)),
-        ..face
-    };
-    let probe = ledger.probe_consent::<DoorAccess>(NOTICE).unwrap();
-    let _ = engine().probe_template(probe, &view, &far);
+        ],
+        [
+            (0.0, 0.0),
+            (1e20, 0.0),
+            (5e19, 5e19),
+            (0.0, 1e20),
+            (1e20, 1e20),
+        ],
+        [(0.0, 0.0), (0.0, 0.0), (0.0, 0.0), (0.0, 0.0), (1e-30, 0.0)],
+    ] {
+        let far = Face {
+            landmarks: landmarks.map(|(x, y)| Point::new(x, y)),
+            ..face.clone()
+        };
+        let probe = ledger.probe_consent::<DoorAccess>(NOTICE).unwrap();
+        match engine().probe_template(probe, &view, &far) {
+            Ok(_) | Err(faceguard::Error::Align(_)) | Err(faceguard::Error::Embed(_)) => {}
+            Err(e) => panic!("unexpected error for {landmarks:?}: {e}"),
+        }
+    }
 }

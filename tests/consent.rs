@@ -333,3 +333,38 @@ fn thresholds_outside_the_cosine_range_are_refused() {
     assert!(Matcher::new(f32::NAN).is_err());
     assert_eq!(Matcher::new(0.3).unwrap().threshold(), 0.3);
 }
+
+#[test]
+fn a_gallery_refuses_templates_consented_on_another_ledger() {
+    // Otherwise revoking on the granting ledger could not erase the copy in this gallery.
+    let (home, elsewhere) = (ConsentLedger::new(), ConsentLedger::new());
+    let gallery = home.gallery::<DoorAccess>();
+    let foreign = enrolment_template::<DoorAccess>(&elsewhere, "alice", "img1.jpg");
+    assert!(matches!(
+        gallery.enroll(foreign),
+        Err(MatchError::Consent(ConsentError::ForeignLedger { .. }))
+    ));
+    // Same consent id on both ledgers: revoking one ledger's #1 leaves the other's template.
+    gallery
+        .enroll(enrolment_template::<DoorAccess>(&home, "bob", "img17.jpg"))
+        .unwrap();
+    let t = elsewhere
+        .grant::<DoorAccess>(SubjectId::new("carol").unwrap(), NOTICE, DAY)
+        .unwrap();
+    elsewhere.revoke(t.id()).unwrap();
+    assert_eq!(gallery.len(), 1);
+}
+
+#[test]
+fn identify_accepts_any_k() {
+    let ledger = ConsentLedger::new();
+    let gallery = ledger.gallery::<DoorAccess>();
+    gallery
+        .enroll(enrolment_template::<DoorAccess>(
+            &ledger, "alice", "img1.jpg",
+        ))
+        .unwrap();
+    let p = probe(&ledger, "img2.jpg");
+    assert!(gallery.identify(&p, 0).unwrap().is_empty());
+    assert_eq!(gallery.identify(&p, usize::MAX).unwrap().len(), 1);
+}

@@ -7,6 +7,8 @@ use super::{Clock, ConsentError, ConsentId, SubjectId, Timestamp};
 /// under it, so that a revocation is seen everywhere at once.
 pub(crate) struct ConsentCell {
     pub(crate) id: ConsentId,
+    /// The ledger that issued the consent: ids are unique only within one ledger.
+    pub(crate) ledger: u64,
     /// `None` for a probe consent, which names nobody.
     pub(crate) subject: Option<SubjectId>,
     pub(crate) expires_at: Timestamp,
@@ -17,12 +19,14 @@ pub(crate) struct ConsentCell {
 impl ConsentCell {
     pub(crate) fn new(
         id: ConsentId,
+        ledger: u64,
         subject: Option<SubjectId>,
         expires_at: Timestamp,
         clock: Arc<dyn Clock>,
     ) -> Self {
         ConsentCell {
             id,
+            ledger,
             subject,
             expires_at,
             revoked: AtomicBool::new(false),

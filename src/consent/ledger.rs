@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -8,13 +9,10 @@ use super::{
     Clock, ConsentCell, ConsentError, ConsentId, ConsentToken, ProbeConsent, Purpose, SubjectId,
     SystemClock, Timestamp,
 };
-use crate::gallery::Gallery;
+use crate::gallery::{self, Gallery};
 
-/// Something holding templates that must be erased when their consent ends (a gallery).
-pub(crate) trait Erase: Send + Sync {
-    /// Erases (zeroizes and removes) every template made under `consent`; returns how many.
-    fn erase_consent(&self, consent: ConsentId) -> usize;
-}
+/// Source of ledger identities, unique within the process.
+static NEXT_LEDGER: AtomicU64 = AtomicU64::new(1);
 
 /// Where a consent stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -65,7 +63,7 @@ struct State {
     next_id: u64,
     next_probe: u64,
     entries: BTreeMap<ConsentId, Entry>,
-    galleries: Vec<Weak<dyn Erase>>,
+    galleries: Vec<Weak<gallery::Shared>>,
 }
 
 /// The only issuer of consent tokens, and the authority that revokes them.
@@ -74,6 +72,7 @@ struct State {
 /// a consent erases its templates from all of them. Cheap to clone: clones share one ledger.
 #[derive(Clone)]
 pub struct ConsentLedger {
+    id: u64,
     clock: Arc<dyn Clock>,
     state: Arc<Mutex<State>>,
 }
@@ -94,6 +93,7 @@ impl ConsentLedger {
     /// tests).
     pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
         ConsentLedger {
+            id: NEXT_LEDGER.fetch_add(1, Ordering::Relaxed),
             clock,
             state: Arc::new(Mutex::new(State {
                 next_id: 1,
@@ -136,6 +136,7 @@ impl ConsentLedger {
         let expires_at = now.after(valid_for);
         let cell = Arc::new(ConsentCell::new(
             id,
+            self.id,
             Some(subject.clone()),
             expires_at,
             self.clock.clone(),
@@ -192,6 +193,7 @@ impl ConsentLedger {
         let expires_at = self.now().after(P::PROBE_VALIDITY);
         Ok(ProbeConsent::new(Arc::new(ConsentCell::new(
             id,
+            self.id,
             None,
             expires_at,
             self.clock.clone(),
@@ -276,15 +278,16 @@ impl ConsentLedger {
     /// A new, empty gallery for purpose `P`, whose templates this ledger erases when their
     /// consent is revoked or expires.
     pub fn gallery<P: Purpose>(&self) -> Gallery<P> {
-        let gallery = Gallery::new();
-        let erase: Arc<dyn Erase> = gallery.shared();
-        self.lock().galleries.push(Arc::downgrade(&erase));
+        let gallery = Gallery::new(self.id);
+        self.lock()
+            .galleries
+            .push(Arc::downgrade(&gallery.shared()));
         gallery
     }
 }
 
 /// The galleries still alive, forgetting dropped ones.
-fn live_galleries(state: &mut State) -> Vec<Arc<dyn Erase>> {
+fn live_galleries(state: &mut State) -> Vec<Arc<gallery::Shared>> {
     let mut live = Vec::with_capacity(state.galleries.len());
     state.galleries.retain(|w| match w.upgrade() {
         Some(g) => {

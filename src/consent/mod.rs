@@ -25,7 +25,6 @@ mod token;
 
 pub(crate) use cell::ConsentCell;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
-pub(crate) use ledger::Erase;
 pub use ledger::{ConsentLedger, ConsentRecord, ConsentStatus};
 pub use purpose::Purpose;
 pub use subject::{ConsentId, SubjectId};
@@ -46,6 +45,9 @@ pub enum ConsentError {
         consent: ConsentId,
         expired_at: Timestamp,
     },
+    /// The consent was granted by another ledger than the gallery's.
+    #[error("consent {consent} was granted by another ledger: enrol templates into a gallery of the ledger that granted their consent, so that revoking it erases them")]
+    ForeignLedger { consent: ConsentId },
     /// No consent with this id is on the ledger.
     #[error("consent {0} is not on this ledger")]
     Unknown(ConsentId),

@@ -28,7 +28,7 @@ impl Default for DetectorConfig {
 
 impl DetectorConfig {
     pub(crate) fn validate(&self) -> Result<(), ModelError> {
-        let bad = |what: &str| Err(ModelError::Spec(format!("detector config: {what}")));
+        let bad = |what: &str| Err(ModelError::Config(format!("detector config: {what}")));
         if !(32..=4096).contains(&self.max_side) {
             return bad("max_side must be in 32..=4096");
         }

@@ -9,6 +9,7 @@ mod spec;
 use std::path::Path;
 
 use tract_onnx::prelude::*;
+use zeroize::Zeroize;
 
 pub use spec::{ColorOrder, EmbedderSpec};
 
@@ -110,15 +111,20 @@ impl Embedder {
         self.id
     }
 
-    /// Runs the model and hands its output to `f`, without copying it.
+    /// Runs the model and hands its output to `f` without copying it, then wipes the output
+    /// (the raw embedding is as secret as the normalised one).
     fn run_with<R>(&self, input: Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R, EmbedError> {
         let inference = |e: TractError| EmbedError::Inference(format!("{e:#}"));
-        let outputs = self.runner.run(input).map_err(inference)?;
-        let out = outputs
-            .first()
-            .ok_or_else(|| EmbedError::Inference("model returned no output".into()))?;
-        let plain = out.try_as_plain_ram().map_err(inference)?;
-        Ok(f(plain.as_slice::<f32>().map_err(inference)?))
+        let mut outputs = self.runner.run(input).map_err(inference)?;
+        if outputs.is_empty() {
+            return Err(EmbedError::Inference("model returned no output".into()));
+        }
+        let mut out = outputs.swap_remove(0).into_tensor();
+        let mut plain = out.try_as_plain_ram_mut().map_err(inference)?;
+        let values = plain.as_slice_mut::<f32>().map_err(inference)?;
+        let result = f(values);
+        values.zeroize();
+        Ok(result)
     }
 
     /// Computes the L2-normalised embedding of an aligned face. Crate-private: templates are

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde::Serialize;
 
-use crate::consent::{ConsentCell, ConsentId, Erase, Purpose, SubjectId, Timestamp};
+use crate::consent::{ConsentCell, ConsentError, ConsentId, Purpose, SubjectId, Timestamp};
 use crate::matching::{dot, same_model, MatchError, Matcher};
 use crate::model::ModelId;
 use crate::template::{ProbeTemplate, Template};
@@ -50,6 +50,8 @@ impl Store {
 }
 
 pub(crate) struct Shared {
+    /// The ledger whose consents this gallery holds templates of.
+    ledger: u64,
     store: RwLock<Store>,
 }
 
@@ -65,10 +67,9 @@ impl Shared {
     fn erase_ended(&self, now: Timestamp) -> usize {
         self.write().erase_where(|c| c.check_at(now).is_err())
     }
-}
 
-impl Erase for Shared {
-    fn erase_consent(&self, consent: ConsentId) -> usize {
+    /// Erases (zeroizes and removes) every template made under `consent`; returns how many.
+    pub(crate) fn erase_consent(&self, consent: ConsentId) -> usize {
         self.write().erase_where(|c| c.id == consent)
     }
 }
@@ -85,9 +86,10 @@ pub struct Gallery<P: Purpose> {
 }
 
 impl<P: Purpose> Gallery<P> {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(ledger: u64) -> Self {
         Gallery {
             shared: Arc::new(Shared {
+                ledger,
                 store: RwLock::new(Store {
                     model: None,
                     rows: Rows::new(),
@@ -120,6 +122,12 @@ impl<P: Purpose> Gallery<P> {
         // Checked under the gallery lock: a revocation either happened before (refused here)
         // or erases this template right after.
         template.check_consent()?;
+        if template.consent.ledger != self.shared.ledger {
+            return Err(ConsentError::ForeignLedger {
+                consent: template.consent.id,
+            }
+            .into());
+        }
         if let Some(model) = store.model {
             same_model(model, template.model)?;
         }
@@ -145,7 +153,7 @@ impl<P: Purpose> Gallery<P> {
                 return Ok(Vec::new());
             };
             same_model(model, probe.model)?;
-            let mut top = TopK::new(k);
+            let mut top = TopK::new(k.min(store.rows.len()));
             for (i, row) in store.rows.iter().enumerate() {
                 let owner = &store.owners[i];
                 if owner.check_at(now).is_err() {

@@ -298,6 +298,10 @@ impl<'a> ImageView<'a> {
     #[inline]
     pub(crate) fn sample_bilinear(&self, x: f32, y: f32) -> [f32; 3] {
         let (w, h) = (self.width as i64, self.height as i64);
+        // Entirely outside (or NaN): black. This also keeps the integer arithmetic below small.
+        if !(x > -1.0 && y > -1.0 && x < w as f32 && y < h as f32) {
+            return [0.0; 3];
+        }
         let (x0, y0) = (x.floor(), y.floor());
         let (fx, fy) = (x - x0, y - y0);
         let (x0, y0) = (x0 as i64, y0 as i64);
