@@ -83,7 +83,8 @@ impl Similarity {
         }
         let (a, b) = (num_a / den, num_b / den);
         // A vanishing scale (landmarks orthogonal to the template) has no inverse.
-        if !(a * a + b * b > 1e-12) || !a.is_finite() || !b.is_finite() {
+        let scale2 = a * a + b * b;
+        if !scale2.is_finite() || scale2 <= 1e-12 {
             return Err(AlignError::DegenerateLandmarks);
         }
         Ok(Similarity {

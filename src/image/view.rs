@@ -299,7 +299,8 @@ impl<'a> ImageView<'a> {
     pub(crate) fn sample_bilinear(&self, x: f32, y: f32) -> [f32; 3] {
         let (w, h) = (self.width as i64, self.height as i64);
         // Entirely outside (or NaN): black. This also keeps the integer arithmetic below small.
-        if !(x > -1.0 && y > -1.0 && x < w as f32 && y < h as f32) {
+        let inside = x > -1.0 && y > -1.0 && x < w as f32 && y < h as f32;
+        if !inside {
             return [0.0; 3];
         }
         let (x0, y0) = (x.floor(), y.floor());
