@@ -18,14 +18,18 @@
 //!
 //! `cargo bench --bench matching` (add `-- --quick` for a short run).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{models_dir, root};
+
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use faceguard::{
     ConsentLedger, DecodedImage, Detector, DetectorConfig, Embedder, EmbedderSpec, Engine, Face,
-    Gallery, Matcher, Purpose, SubjectId, FETCH_HINT,
+    Gallery, Matcher, Purpose, SubjectId,
 };
 
 /// The purpose these benches enrol for. Probes stay valid for an hour so that a long
@@ -39,24 +43,6 @@ impl Purpose for Benchmark {
 const NOTICE: &str = "Benchmark: templates of sample photos, dropped when the bench ends.";
 const GRANT: Duration = Duration::from_secs(30 * 86_400);
 const GALLERY_SIZES: [usize; 2] = [1_000, 10_000];
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The models directory; a missing model stops the bench with the fix.
-fn models_dir() -> PathBuf {
-    let dir = root().join("models");
-    for f in [faceguard::DETECTOR_FILE, faceguard::EMBEDDER_FILE] {
-        let path = dir.join(f);
-        assert!(
-            path.is_file(),
-            "model {} is missing: {FETCH_HINT}",
-            path.display()
-        );
-    }
-    dir
-}
 
 fn photos_dir() -> PathBuf {
     std::env::var_os("FACEGUARD_DATA")

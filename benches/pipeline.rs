@@ -17,14 +17,17 @@
 //!
 //! `cargo bench --bench pipeline` (add `-- --quick` for a short run).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{largest, models_dir, nv12_planes, root};
+
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};
 use faceguard::{
-    ConsentLedger, DecodedImage, Detector, DetectorConfig, Engine, Face, ImageView, Purpose,
-    SubjectId, FETCH_HINT,
+    ConsentLedger, DecodedImage, Detector, DetectorConfig, Engine, ImageView, Purpose, SubjectId,
 };
 
 /// The purpose these benches compute templates for.
@@ -34,24 +37,6 @@ impl Purpose for Benchmark {
 }
 
 const NOTICE: &str = "Benchmark: templates of a sample photo, dropped when the bench ends.";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The models directory; a missing model stops the bench with the fix.
-fn models_dir() -> PathBuf {
-    let dir = root().join("models");
-    for f in [faceguard::DETECTOR_FILE, faceguard::EMBEDDER_FILE] {
-        let path = dir.join(f);
-        assert!(
-            path.is_file(),
-            "model {} is missing: {FETCH_HINT}",
-            path.display()
-        );
-    }
-    dir
-}
 
 fn data_dir() -> PathBuf {
     std::env::var_os("FACEGUARD_DATA")
@@ -76,7 +61,7 @@ struct Frame {
 
 impl Frame {
     fn new(width: u32, height: u32, rgb: Vec<u8>) -> Self {
-        let (y, uv) = nv12_from_rgb(&rgb, width as usize, height as usize);
+        let (y, uv) = nv12_planes(&rgb, width as usize, height as usize, 0);
         Frame {
             width,
             height,
@@ -145,50 +130,6 @@ fn cover_crop(img: &DecodedImage, w: u32, h: u32) -> Vec<u8> {
     image::imageops::crop_imm(&scaled, (sw - w) / 2, (sh - h) / 2, w, h)
         .to_image()
         .into_raw()
-}
-
-/// BT.601 limited-range Y'CbCr of one RGB pixel (the inverse of faceguard's default matrix).
-fn yuv(p: &[u8]) -> [f32; 3] {
-    let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
-    [
-        16.0 + 0.256_788 * r + 0.504_129 * g + 0.097_906 * b,
-        128.0 - 0.148_223 * r - 0.290_993 * g + 0.439_216 * b,
-        128.0 + 0.439_216 * r - 0.367_788 * g - 0.071_427 * b,
-    ]
-}
-
-/// NV12 planes (Y, then interleaved U and V averaged over 2×2 blocks) of an even-sized RGB
-/// image, rows tightly packed.
-fn nv12_from_rgb(rgb: &[u8], w: usize, h: usize) -> (Vec<u8>, Vec<u8>) {
-    assert!(
-        w.is_multiple_of(2) && h.is_multiple_of(2),
-        "NV12 needs an even frame size"
-    );
-    let q = |x: f32| x.round().clamp(0.0, 255.0) as u8;
-    let y = rgb.chunks_exact(3).map(|p| q(yuv(p)[0])).collect();
-    let mut uv = vec![0u8; w * h / 2];
-    for row in 0..h / 2 {
-        for col in 0..w / 2 {
-            let (mut su, mut sv) = (0.0, 0.0);
-            for (dy, dx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                let at = ((2 * row + dy) * w + 2 * col + dx) * 3;
-                let [_, u, v] = yuv(&rgb[at..at + 3]);
-                su += u;
-                sv += v;
-            }
-            uv[row * w + 2 * col] = q(su / 4.0);
-            uv[row * w + 2 * col + 1] = q(sv / 4.0);
-        }
-    }
-    (y, uv)
-}
-
-fn largest(faces: &[Face]) -> Face {
-    faces
-        .iter()
-        .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
-        .expect("the benchmark frame shows a face")
-        .clone()
 }
 
 struct Setup {

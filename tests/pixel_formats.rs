@@ -41,7 +41,7 @@ fn nv12_and_i420_frames_give_the_same_faces_and_templates_as_rgb() {
         // Padded strides, as ISPs deliver them.
         let pad = 24;
         let (y, u, v) = yuv420_planes(&rgb, w, h, pad);
-        let uv: Vec<u8> = interleave(&u, &v);
+        let (_, uv) = nv12_planes(&rgb, w, h, pad);
         let nv12 =
             ImageView::nv12(&y, w + pad, &uv, 2 * (w / 2 + pad), w as u32, h as u32).unwrap();
         let i420 = ImageView::i420(
@@ -64,11 +64,6 @@ fn nv12_and_i420_frames_give_the_same_faces_and_templates_as_rgb() {
             assert!(cos >= 0.99, "{what}: cosine {cos:.4} to the RGB template");
         }
     }
-}
-
-/// Interleaves U and V rows (each `len / rows` wide) into NV12's UV plane with the same padding.
-fn interleave(u: &[u8], v: &[u8]) -> Vec<u8> {
-    u.iter().zip(v).flat_map(|(a, b)| [*a, *b]).collect()
 }
 
 #[test]

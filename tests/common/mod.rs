@@ -114,6 +114,13 @@ pub fn yuv420_planes(rgb: &[u8], w: usize, h: usize, pad: usize) -> (Vec<u8>, Ve
     (y, u, v)
 }
 
+/// NV12 planes (Y, then U and V interleaved) of an even-sized RGB image, `pad` extra bytes per
+/// row of each plane.
+pub fn nv12_planes(rgb: &[u8], w: usize, h: usize, pad: usize) -> (Vec<u8>, Vec<u8>) {
+    let (y, u, v) = yuv420_planes(rgb, w, h, pad);
+    (y, u.iter().zip(&v).flat_map(|(a, b)| [*a, *b]).collect())
+}
+
 /// Crops an RGB image to even width and height (4:2:0 needs them).
 pub fn even_crop(img: &faceguard::DecodedImage) -> (Vec<u8>, usize, usize) {
     let (w, h) = (img.width() as usize & !1, img.height() as usize & !1);
