@@ -100,21 +100,38 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, ModelError> {
 }
 
 /// Parses ONNX bytes into a tract inference model, ignoring the file's recorded value shapes
-/// so that the caller can set concrete input shapes.
+/// so that the caller can set concrete input shapes, and checks that the model has the
+/// interface its role needs (so that e.g. the embedder given as detector is refused here).
 pub(crate) fn parse(
     role: &'static str,
     origin: &str,
     bytes: &[u8],
+    expected: &Interface,
 ) -> Result<InferenceModel, ModelError> {
     let mut reader = bytes;
-    tract_onnx::onnx()
+    let graph = tract_onnx::onnx()
         .with_ignore_value_info(true)
         .model_for_read(&mut reader)
         .map_err(|e| ModelError::Parse {
             role,
             origin: origin.to_string(),
             reason: format!("{e:#}"),
-        })
+        })?;
+    let inputs = graph.input_outlets().map_or(0, |o| o.len());
+    let outputs = graph.output_outlets().map_or(0, |o| o.len());
+    if (inputs, outputs) != (expected.inputs, expected.outputs) {
+        return Err(ModelError::WrongKind {
+            role,
+            origin: origin.to_string(),
+            expected: format!(
+                "{} ({})",
+                describe(expected.inputs, expected.outputs),
+                expected.meaning
+            ),
+            found: describe(inputs, outputs),
+        });
+    }
+    Ok(graph)
 }
 
 /// Fixes input 0 to `shape` (f32), optimises, and makes the model runnable.
@@ -165,11 +182,16 @@ impl Runner {
     }
 }
 
-/// Describes a model's interface for "wrong kind" errors: "1 input, 12 outputs".
-pub(crate) fn interface(model: &InferenceModel) -> String {
-    format!(
-        "{} input(s), {} output(s)",
-        model.input_outlets().map_or(0, |o| o.len()),
-        model.output_outlets().map_or(0, |o| o.len())
-    )
+/// The inputs and outputs a model must have to play its role.
+pub(crate) struct Interface {
+    pub inputs: usize,
+    pub outputs: usize,
+    /// What they are, for the error message.
+    pub meaning: &'static str,
+}
+
+/// "1 input, 12 outputs".
+fn describe(inputs: usize, outputs: usize) -> String {
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    format!("{}, {}", plural(inputs, "input"), plural(outputs, "output"))
 }

@@ -17,33 +17,16 @@ fn manual_ledger() -> (ConsentLedger, ManualClock) {
     (ConsentLedger::with_clock(Arc::new(clock.clone())), clock)
 }
 
-fn probe(ledger: &ConsentLedger, name: &str) -> faceguard::ProbeTemplate<DoorAccess> {
-    let img = photo(name);
-    let face = largest(&engine().detect(&img.view()).unwrap());
-    let consent = ledger.probe_consent::<DoorAccess>(NOTICE).unwrap();
-    engine()
-        .probe_template(consent, &img.view(), &face)
-        .unwrap()
-}
-
 #[test]
 fn identify_finds_the_enrolled_person_and_rejects_a_stranger() {
     let ledger = ConsentLedger::new();
     let gallery = ledger.gallery::<DoorAccess>();
     // img1/img2 are the same person (deepface_id00); img17 is someone else.
-    gallery
-        .enroll(enrolment_template::<DoorAccess>(
-            &ledger, "alice", "img1.jpg",
-        ))
+    enrol(&ledger, &gallery, "alice", "img1.jpg");
+    enrol(&ledger, &gallery, "bob", "img17.jpg");
+    let hits = gallery
+        .identify(&probe::<DoorAccess>(&ledger, "img2.jpg"), 5)
         .unwrap();
-    gallery
-        .enroll(enrolment_template::<DoorAccess>(
-            &ledger,
-            "bob",
-            "img17.jpg",
-        ))
-        .unwrap();
-    let hits = gallery.identify(&probe(&ledger, "img2.jpg"), 5).unwrap();
     assert_eq!(hits.len(), 2);
     assert_eq!(hits[0].subject.as_str(), "alice");
     assert!(hits[0].is_match && !hits[1].is_match, "{hits:?}");
@@ -55,12 +38,12 @@ fn identify_lists_each_subject_once_with_its_best_template() {
     let ledger = ConsentLedger::new();
     let gallery = ledger.gallery::<DoorAccess>();
     for photo in ["img1.jpg", "img3.jpg"] {
-        gallery
-            .enroll(enrolment_template::<DoorAccess>(&ledger, "alice", photo))
-            .unwrap();
+        enrol(&ledger, &gallery, "alice", photo);
     }
     assert_eq!((gallery.len(), gallery.subject_count()), (2, 1));
-    let hits = gallery.identify(&probe(&ledger, "img2.jpg"), 5).unwrap();
+    let hits = gallery
+        .identify(&probe::<DoorAccess>(&ledger, "img2.jpg"), 5)
+        .unwrap();
     assert_eq!(hits.len(), 1);
 }
 
@@ -91,13 +74,7 @@ fn revoked_consent_erases_templates() {
                 .unwrap(),
         )
         .unwrap();
-    gallery
-        .enroll(enrolment_template::<DoorAccess>(
-            &ledger,
-            "bob",
-            "img17.jpg",
-        ))
-        .unwrap();
+    enrol(&ledger, &gallery, "bob", "img17.jpg");
 
     let record = ledger.revoke(token.id()).unwrap();
     assert_eq!(record.status_at(ledger.now()), ConsentStatus::Revoked);
@@ -105,7 +82,7 @@ fn revoked_consent_erases_templates() {
     assert_eq!((gallery.len(), other.len()), (1, 0));
     // A template still held elsewhere is dead too, and so is the token.
     let matcher = Matcher::default();
-    let p = probe(&ledger, "img2.jpg");
+    let p = probe::<DoorAccess>(&ledger, "img2.jpg");
     assert!(matches!(
         matcher.verify(&p, &kept),
         Err(MatchError::Consent(ConsentError::Revoked { .. }))
@@ -131,9 +108,7 @@ fn a_deletion_request_revokes_every_consent_of_the_subject() {
     let ledger = ConsentLedger::new();
     let gallery = ledger.gallery::<DoorAccess>();
     for photo in ["img1.jpg", "img3.jpg"] {
-        gallery
-            .enroll(enrolment_template::<DoorAccess>(&ledger, "alice", photo))
-            .unwrap();
+        enrol(&ledger, &gallery, "alice", photo);
     }
     let revoked = ledger.revoke_subject(&SubjectId::new("alice").unwrap());
     assert_eq!(revoked.len(), 2);
@@ -164,7 +139,7 @@ fn expired_consent_makes_templates_unusable_and_erases_them() {
     clock.advance(DAY);
     // The template no longer matches, and matching erased it.
     assert!(gallery
-        .identify(&probe(&ledger, "img2.jpg"), 1)
+        .identify(&probe::<DoorAccess>(&ledger, "img2.jpg"), 1)
         .unwrap()
         .is_empty());
     assert!(gallery.is_empty());
@@ -183,11 +158,7 @@ fn expired_consent_makes_templates_unusable_and_erases_them() {
 fn the_expiry_sweep_erases_templates_nobody_matched_against() {
     let (ledger, clock) = manual_ledger();
     let gallery = ledger.gallery::<DoorAccess>();
-    gallery
-        .enroll(enrolment_template::<DoorAccess>(
-            &ledger, "alice", "img1.jpg",
-        ))
-        .unwrap();
+    enrol(&ledger, &gallery, "alice", "img1.jpg");
     clock.advance(DAY - Duration::from_secs(1));
     assert!(ledger.sweep_expired().is_empty());
     assert_eq!(gallery.len(), 1);
@@ -200,12 +171,8 @@ fn the_expiry_sweep_erases_templates_nobody_matched_against() {
 fn a_probe_consent_dies_after_the_purpose_probe_validity() {
     let (ledger, clock) = manual_ledger();
     let gallery = ledger.gallery::<DoorAccess>();
-    gallery
-        .enroll(enrolment_template::<DoorAccess>(
-            &ledger, "alice", "img1.jpg",
-        ))
-        .unwrap();
-    let p = probe(&ledger, "img2.jpg");
+    enrol(&ledger, &gallery, "alice", "img1.jpg");
+    let p = probe::<DoorAccess>(&ledger, "img2.jpg");
     assert_eq!(gallery.identify(&p, 1).unwrap().len(), 1);
     clock.advance(DoorAccess::PROBE_VALIDITY);
     assert!(matches!(
@@ -345,9 +312,7 @@ fn a_gallery_refuses_templates_consented_on_another_ledger() {
         Err(MatchError::Consent(ConsentError::ForeignLedger { .. }))
     ));
     // Same consent id on both ledgers: revoking one ledger's #1 leaves the other's template.
-    gallery
-        .enroll(enrolment_template::<DoorAccess>(&home, "bob", "img17.jpg"))
-        .unwrap();
+    enrol(&home, &gallery, "bob", "img17.jpg");
     let t = elsewhere
         .grant::<DoorAccess>(SubjectId::new("carol").unwrap(), NOTICE, DAY)
         .unwrap();
@@ -359,12 +324,8 @@ fn a_gallery_refuses_templates_consented_on_another_ledger() {
 fn identify_accepts_any_k() {
     let ledger = ConsentLedger::new();
     let gallery = ledger.gallery::<DoorAccess>();
-    gallery
-        .enroll(enrolment_template::<DoorAccess>(
-            &ledger, "alice", "img1.jpg",
-        ))
-        .unwrap();
-    let p = probe(&ledger, "img2.jpg");
+    enrol(&ledger, &gallery, "alice", "img1.jpg");
+    let p = probe::<DoorAccess>(&ledger, "img2.jpg");
     assert!(gallery.identify(&p, 0).unwrap().is_empty());
     assert_eq!(gallery.identify(&p, usize::MAX).unwrap().len(), 1);
 }

@@ -26,15 +26,7 @@ fn concurrent_streams_get_the_same_templates_as_one_stream() {
         "img30.jpg",
     ];
     let ledger = ConsentLedger::new();
-    let run = |name: &str| -> Vec<f32> {
-        let img = photo(name);
-        let face = largest(&engine().detect(&img.view()).unwrap());
-        let consent = ledger.probe_consent::<DoorAccess>(NOTICE).unwrap();
-        let t = engine()
-            .probe_template(consent, &img.view(), &face)
-            .unwrap();
-        t.expose_secret().to_vec()
-    };
+    let run = |name: &str| probe::<DoorAccess>(&ledger, name).expose_secret().to_vec();
     let sequential: Vec<Vec<f32>> = names.iter().map(|n| run(n)).collect();
     let concurrent: Vec<Vec<f32>> = std::thread::scope(|s| {
         let handles: Vec<_> = names
@@ -63,11 +55,7 @@ fn enrolment_and_identification_can_run_on_different_threads() {
             ("carol", "img22.jpg"),
         ] {
             let (ledger, gallery) = (&ledger, &gallery);
-            s.spawn(move || {
-                gallery
-                    .enroll(enrolment_template::<DoorAccess>(ledger, subject, photo))
-                    .unwrap()
-            });
+            s.spawn(move || enrol(ledger, gallery, subject, photo));
         }
     });
     assert_eq!(gallery.subject_count(), 3);

@@ -15,7 +15,7 @@ pub use config::DetectorConfig;
 use crate::geometry::{BoundingBox, Point};
 use crate::image::resize::{resize_area_into, PlanarTarget};
 use crate::image::ImageView;
-use crate::model::{self, ModelError, ModelId, Runner};
+use crate::model::{self, Interface, ModelError, ModelId, Runner};
 
 /// Why detection failed on a frame.
 #[derive(Debug, thiserror::Error)]
@@ -86,20 +86,16 @@ impl Detector {
 
     fn load(bytes: &[u8], origin: String, config: DetectorConfig) -> Result<Self, ModelError> {
         config.validate()?;
-        let graph = model::parse(Self::ROLE, &origin, bytes)?;
-        let (inputs, outputs) = (
-            graph.input_outlets().map_or(0, |o| o.len()),
-            graph.output_outlets().map_or(0, |o| o.len()),
-        );
-        if inputs != 1 || outputs != 12 {
-            return Err(ModelError::WrongKind {
-                role: Self::ROLE,
-                origin,
-                expected: "1 input, 12 outputs (YuNet: cls, obj, bbox, kps at strides 8, 16, 32)"
-                    .into(),
-                found: model::interface(&graph),
-            });
-        }
+        let graph = model::parse(
+            Self::ROLE,
+            &origin,
+            bytes,
+            &Interface {
+                inputs: 1,
+                outputs: 12,
+                meaning: "YuNet: cls, obj, bbox, kps at strides 8, 16, 32",
+            },
+        )?;
         let detector = Detector {
             graph: Mutex::new(graph),
             origin,

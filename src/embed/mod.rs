@@ -14,7 +14,7 @@ use zeroize::Zeroize;
 pub use spec::{ColorOrder, EmbedderSpec};
 
 use crate::align::AlignedFace;
-use crate::model::{self, ModelError, ModelId, Runner};
+use crate::model::{self, Interface, ModelError, ModelId, Runner};
 use crate::template::SecretVector;
 
 /// Why an embedding could not be computed.
@@ -61,19 +61,16 @@ impl Embedder {
 
     fn load(bytes: &[u8], origin: String, spec: EmbedderSpec) -> Result<Self, ModelError> {
         spec.validate()?;
-        let graph = model::parse(Self::ROLE, &origin, bytes)?;
-        let (inputs, outputs) = (
-            graph.input_outlets().map_or(0, |o| o.len()),
-            graph.output_outlets().map_or(0, |o| o.len()),
-        );
-        if inputs != 1 || outputs != 1 {
-            return Err(ModelError::WrongKind {
-                role: Self::ROLE,
-                origin,
-                expected: "1 input (an aligned face), 1 output (the embedding)".into(),
-                found: model::interface(&graph),
-            });
-        }
+        let graph = model::parse(
+            Self::ROLE,
+            &origin,
+            bytes,
+            &Interface {
+                inputs: 1,
+                outputs: 1,
+                meaning: "an aligned face in, its embedding out",
+            },
+        )?;
         let (w, h) = (
             spec.alignment.width as usize,
             spec.alignment.height as usize,

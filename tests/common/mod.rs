@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use faceguard::{ConsentLedger, Engine, Purpose, SubjectId, Template, FETCH_HINT};
+use faceguard::{
+    ConsentLedger, Engine, Gallery, ProbeTemplate, Purpose, SubjectId, Template, FETCH_HINT,
+};
 
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -160,6 +162,28 @@ pub fn enrolment_template<P: Purpose>(
     let face = largest(&engine().detect(&img.view()).unwrap());
     engine()
         .enrolment_template(&token, &img.view(), &face)
+        .unwrap()
+}
+
+/// Enrols the largest face of `photo_name` for `subject` into `gallery`.
+pub fn enrol<P: Purpose>(
+    ledger: &ConsentLedger,
+    gallery: &Gallery<P>,
+    subject: &str,
+    photo_name: &str,
+) {
+    gallery
+        .enroll(enrolment_template::<P>(ledger, subject, photo_name))
+        .unwrap();
+}
+
+/// The probe template of the largest face of `photo_name`, under a one-off probe consent.
+pub fn probe<P: Purpose>(ledger: &ConsentLedger, photo_name: &str) -> ProbeTemplate<P> {
+    let img = photo(photo_name);
+    let face = largest(&engine().detect(&img.view()).unwrap());
+    let consent = ledger.probe_consent::<P>(NOTICE).unwrap();
+    engine()
+        .probe_template(consent, &img.view(), &face)
         .unwrap()
 }
 
