@@ -1,5 +1,12 @@
-//! 1:1 verification: cosine similarity of unit templates, and the decision threshold.
+//! Matching: 1:1 verification with a decision threshold, and the search methods galleries use
+//! for 1:N identification.
+//!
+//! The numeric engine (SIMD kernels picked at run time, the scan layout, exact and fast 1:N
+//! search) is the `faceguard-match` crate; its [`Method`] and [`FastParams`] are re-exported
+//! here to configure a [`Gallery`](crate::Gallery).
 
+use faceguard_match::Kernels;
+pub use faceguard_match::{FastParams, IndexError, Method};
 use serde::Serialize;
 
 use crate::consent::{ConsentError, Purpose};
@@ -31,6 +38,9 @@ pub enum MatchError {
     /// A decision threshold outside -1..=1.
     #[error("threshold {0} is not a cosine similarity: it must be a number in -1..=1")]
     InvalidThreshold(f32),
+    /// The matching engine refused a template (wrong length, not finite, not unit length).
+    #[error(transparent)]
+    Index(#[from] IndexError),
 }
 
 /// The outcome of comparing two templates.
@@ -103,41 +113,8 @@ pub(crate) fn same_model(left: ModelId, right: ModelId) -> Result<(), MatchError
     }
 }
 
-/// Dot product; equal lengths are guaranteed by equal model ids.
-///
-/// Eight independent partial sums let the compiler keep them in vector registers (a single
-/// running sum cannot be reordered, so it would stay scalar). Explicit SIMD kernels are the
-/// matching engine's job.
+/// Dot product with the CPU's best kernel; equal lengths are guaranteed by equal model ids.
 #[inline]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    const LANES: usize = 8;
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    let mut acc = [0.0f32; LANES];
-    for (x, y) in ca.zip(cb) {
-        for i in 0..LANES {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dot_matches_a_plain_sum_for_every_length() {
-        for n in [0, 1, 7, 8, 9, 127, 128, 512, 515] {
-            let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
-            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
-            let plain: f64 = a.iter().zip(&b).map(|(x, y)| f64::from(x * y)).sum();
-            assert!((f64::from(dot(&a, &b)) - plain).abs() < 1e-4, "n = {n}");
-        }
-    }
+    Kernels::detected().dot_f32(a, b)
 }

@@ -1,17 +1,20 @@
 //! Galleries: the enrolled templates of one purpose, for 1:N identification.
+//!
+//! Templates are rows of a [`faceguard_match::Index`] (SIMD scans over a zeroizing,
+//! cache-friendly layout); the gallery ties each row to the consent it was enrolled under and
+//! each subject to a group, so that a search returns one candidate per person.
 
-mod rows;
-
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use faceguard_match::{Hit, Index, SearchOptions};
 use serde::Serialize;
 
 use crate::consent::{ConsentCell, ConsentError, ConsentId, Purpose, SubjectId, Timestamp};
-use crate::matching::{dot, same_model, MatchError, Matcher};
+use crate::matching::{same_model, MatchError, Matcher, Method};
 use crate::model::ModelId;
 use crate::template::{ProbeTemplate, Template};
-use rows::Rows;
 
 /// One identification result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -26,26 +29,64 @@ pub struct Candidate {
     pub is_match: bool,
 }
 
+/// How a gallery searches.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct SearchConfig {
+    method: Method,
+    threads: usize,
+}
+
 struct Store {
     model: Option<ModelId>,
-    rows: Rows,
-    /// `owners[i]` is the consent of `rows.row(i)`.
+    /// Created with the first template, whose length fixes the dimension.
+    index: Option<Index>,
+    /// `owners[row]` is the consent of index row `row`.
     owners: Vec<Arc<ConsentCell>>,
+    /// Each enrolled subject's group in the index, and how many rows it has.
+    subjects: HashMap<SubjectId, (u32, usize)>,
+    next_group: u32,
     matcher: Matcher,
+    search: SearchConfig,
 }
 
 impl Store {
     /// Erases every row whose owner satisfies `ended`; returns how many.
     fn erase_where(&mut self, ended: impl Fn(&ConsentCell) -> bool) -> usize {
+        let Some(index) = self.index.as_mut() else {
+            return 0;
+        };
         let mut erased = 0;
-        for i in (0..self.owners.len()).rev() {
-            if ended(&self.owners[i]) {
-                self.rows.swap_remove(i);
-                self.owners.swap_remove(i);
+        for row in (0..self.owners.len()).rev() {
+            if ended(&self.owners[row]) {
+                index
+                    .swap_remove(row)
+                    .expect("owners and index rows are kept in step");
+                let owner = self.owners.swap_remove(row);
+                if let Some(subject) = &owner.subject {
+                    if let Some((_, rows)) = self.subjects.get_mut(subject) {
+                        *rows -= 1;
+                        if *rows == 0 {
+                            self.subjects.remove(subject);
+                        }
+                    }
+                }
                 erased += 1;
             }
         }
         erased
+    }
+
+    /// Counts one more row for `subject`, giving it the next group if it is new.
+    fn add_row_of(&mut self, subject: &SubjectId) {
+        let next = &mut self.next_group;
+        self.subjects
+            .entry(subject.clone())
+            .or_insert_with(|| {
+                let group = *next;
+                *next = next.wrapping_add(1);
+                (group, 0)
+            })
+            .1 += 1;
     }
 }
 
@@ -92,9 +133,15 @@ impl<P: Purpose> Gallery<P> {
                 ledger,
                 store: RwLock::new(Store {
                     model: None,
-                    rows: Rows::new(),
+                    index: None,
                     owners: Vec::new(),
+                    subjects: HashMap::new(),
+                    next_group: 0,
                     matcher: Matcher::default(),
+                    search: SearchConfig {
+                        method: Method::ExactI8,
+                        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+                    },
                 }),
             }),
             _purpose: PhantomData,
@@ -115,6 +162,19 @@ impl<P: Purpose> Gallery<P> {
         self.shared.read().matcher
     }
 
+    /// Sets how [`identify`](Self::identify) scores the gallery. The default,
+    /// [`Method::ExactI8`], returns exactly the best `f32` scores while reading a quarter of
+    /// the bytes; [`Method::Fast`] is for galleries of hundreds of thousands of templates.
+    pub fn set_method(&self, method: Method) {
+        self.shared.write().search.method = method;
+    }
+
+    /// Sets the number of threads a search may use (default: the CPU count). Galleries below
+    /// some 16,000 templates per thread are scanned on fewer threads.
+    pub fn set_threads(&self, threads: usize) {
+        self.shared.write().search.threads = threads.max(1);
+    }
+
     /// Stores `template`; its memory is wiped once copied into the gallery. Fails if its
     /// consent has ended or it comes from another model than the templates already here.
     pub fn enroll(&self, template: Template<P>) -> Result<(), MatchError> {
@@ -131,14 +191,31 @@ impl<P: Purpose> Gallery<P> {
         if let Some(model) = store.model {
             same_model(model, template.model)?;
         }
+        let subject = template
+            .consent
+            .subject
+            .as_ref()
+            .expect("enrolment templates name their subject");
+        let vector = template.vector.as_slice();
+        let store = &mut *store;
+        let index = match &mut store.index {
+            Some(index) => index,
+            none => none.insert(Index::new(vector.len())?),
+        };
+        let group = match store.subjects.get(subject) {
+            Some(&(group, _)) => group,
+            None => store.next_group,
+        };
+        index.push(vector, group)?;
+        store.add_row_of(subject);
         store.model = Some(template.model);
-        store.rows.push(template.vector.as_slice());
         store.owners.push(template.consent.clone());
         Ok(())
     }
 
     /// 1:N identification: the `k` best-scoring enrolled subjects (one entry per subject),
-    /// best first. Templates whose consent has ended never match, and are erased.
+    /// best first, by the gallery's search method. Templates whose consent has ended never
+    /// match, and are erased.
     pub fn identify(
         &self,
         probe: &ProbeTemplate<P>,
@@ -146,33 +223,31 @@ impl<P: Purpose> Gallery<P> {
     ) -> Result<Vec<Candidate>, MatchError> {
         probe.check_consent()?;
         let now = probe.consent.now();
-        let mut ended = false;
-        let candidates = {
-            let store = self.shared.read();
-            let Some(model) = store.model else {
-                return Ok(Vec::new());
-            };
-            same_model(model, probe.model)?;
-            let mut top = TopK::new(k.min(store.rows.len()));
-            for (i, row) in store.rows.iter().enumerate() {
-                let owner = &store.owners[i];
-                if owner.check_at(now).is_err() {
-                    ended = true;
-                    continue;
+        loop {
+            {
+                let store = self.shared.read();
+                let (Some(model), Some(index)) = (store.model, store.index.as_ref()) else {
+                    return Ok(Vec::new());
+                };
+                same_model(model, probe.model)?;
+                let options = SearchOptions::new(k)
+                    .per_group(true)
+                    .method(store.search.method)
+                    .threads(store.search.threads);
+                let hits = index.search(probe.vector.as_slice(), &options)?.hits;
+                // Revocation erases templates at once; expiry is noticed here. A hit whose
+                // consent has ended sends every ended template away and the search again.
+                if hits.iter().all(|h| store.owners[h.row].check_at(now).is_ok()) {
+                    return Ok(hits.iter().map(|h| store.candidate(h)).collect());
                 }
-                top.offer(dot(row, probe.vector.as_slice()), owner);
             }
-            top.into_candidates(&store.matcher)
-        };
-        if ended {
             self.shared.erase_ended(now);
         }
-        Ok(candidates)
     }
 
     /// Number of stored templates.
     pub fn len(&self) -> usize {
-        self.shared.read().rows.len()
+        self.shared.read().owners.len()
     }
 
     /// Whether the gallery holds no template.
@@ -182,20 +257,31 @@ impl<P: Purpose> Gallery<P> {
 
     /// Number of distinct enrolled subjects.
     pub fn subject_count(&self) -> usize {
-        let store = self.shared.read();
-        let mut subjects: Vec<&SubjectId> = store
-            .owners
-            .iter()
-            .filter_map(|c| c.subject.as_ref())
-            .collect();
-        subjects.sort_unstable();
-        subjects.dedup();
-        subjects.len()
+        self.shared.read().subjects.len()
     }
 
     /// Dimension of the stored templates (0 while empty).
     pub fn dim(&self) -> usize {
-        self.shared.read().rows.dim()
+        let store = self.shared.read();
+        match (&store.index, store.owners.is_empty()) {
+            (Some(index), false) => index.dim(),
+            _ => 0,
+        }
+    }
+}
+
+impl Store {
+    fn candidate(&self, hit: &Hit) -> Candidate {
+        let owner = &self.owners[hit.row];
+        Candidate {
+            subject: owner
+                .subject
+                .clone()
+                .expect("galleries hold enrolment templates, which name their subject"),
+            consent: owner.id,
+            score: hit.score,
+            is_match: self.matcher.decide(hit.score).is_match,
+        }
     }
 }
 
@@ -205,56 +291,5 @@ impl<P: Purpose> std::fmt::Debug for Gallery<P> {
             .field("purpose", &P::NAME)
             .field("templates", &self.len())
             .finish_non_exhaustive()
-    }
-}
-
-/// The best `k` subjects seen so far, one entry per subject, best first. A score below the
-/// current k-th is rejected with one comparison.
-struct TopK<'a> {
-    k: usize,
-    best: Vec<(f32, &'a ConsentCell)>,
-}
-
-impl<'a> TopK<'a> {
-    fn new(k: usize) -> Self {
-        TopK {
-            k,
-            best: Vec::with_capacity(k + 1),
-        }
-    }
-
-    fn offer(&mut self, score: f32, owner: &'a ConsentCell) {
-        if self.k == 0 || (self.best.len() == self.k && score <= self.best[self.k - 1].0) {
-            return;
-        }
-        match self
-            .best
-            .iter()
-            .position(|(_, o)| o.subject == owner.subject)
-        {
-            Some(i) if self.best[i].0 >= score => return,
-            Some(i) => {
-                self.best.remove(i);
-            }
-            None => {}
-        }
-        let at = self.best.partition_point(|(s, _)| *s >= score);
-        self.best.insert(at, (score, owner));
-        self.best.truncate(self.k);
-    }
-
-    fn into_candidates(self, matcher: &Matcher) -> Vec<Candidate> {
-        self.best
-            .into_iter()
-            .map(|(score, owner)| Candidate {
-                subject: owner
-                    .subject
-                    .clone()
-                    .expect("galleries hold enrolment templates, which name their subject"),
-                consent: owner.id,
-                score,
-                is_match: matcher.decide(score).is_match,
-            })
-            .collect()
     }
 }

@@ -7,7 +7,10 @@
 //! Errors are one line on stderr, `error: <message>`, with exit code 1 (2 for bad arguments);
 //! the tool never panics on bad input.
 
+mod augment;
 mod bench;
+mod bench_match;
+mod distractors;
 mod eval;
 mod faces;
 mod metrics;
@@ -47,6 +50,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Time each stage of the pipeline on one image (single-threaded).
     Bench(bench::BenchArgs),
+    /// Time 1:N search (stream bound, exact f32, exact i8, fast) on real templates plus
+    /// distractors that score like real impostors; check fast search against exact.
+    BenchMatch(bench_match::BenchMatchArgs),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +95,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Verify(args) => faces::verify(models, &args),
         Command::Eval(args) => eval::run(models, &args),
         Command::Bench(args) => bench::run(models, &args),
+        Command::BenchMatch(args) => bench_match::run(models, &args),
     }
 }
 

@@ -174,11 +174,17 @@ mod dotprod {
     fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         let (a16, ra) = a.as_chunks::<16>();
         let (b16, rb) = b.as_chunks::<16>();
-        let mut acc = [vdupq_n_s32(0); 2];
-        for (j, (x, y)) in a16.iter().zip(b16).enumerate() {
-            acc[j & 1] = sdot(acc[j & 1], load_i8x16(x), load_i8x16(y));
+        let (mut a0, mut a1) = (vdupq_n_s32(0), vdupq_n_s32(0));
+        let (ap, bp) = (a16.chunks_exact(2), b16.chunks_exact(2));
+        let (ar, br) = (ap.remainder(), bp.remainder());
+        for (x, y) in ap.zip(bp) {
+            a0 = sdot(a0, load_i8x16(&x[0]), load_i8x16(&y[0]));
+            a1 = sdot(a1, load_i8x16(&x[1]), load_i8x16(&y[1]));
         }
-        vaddvq_s32(vaddq_s32(acc[0], acc[1])) + scalar::dot_i8(ra, rb)
+        if let (Some(x), Some(y)) = (ar.first(), br.first()) {
+            a0 = sdot(a0, load_i8x16(x), load_i8x16(y));
+        }
+        vaddvq_s32(vaddq_s32(a0, a1)) + scalar::dot_i8(ra, rb)
     }
 
     #[target_feature(enable = "neon,dotprod")]

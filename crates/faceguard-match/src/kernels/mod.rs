@@ -15,6 +15,8 @@ mod scalar;
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
+#[cfg(all(target_arch = "arm", feature = "armv7-neon"))]
+mod arm;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
@@ -29,8 +31,7 @@ pub const MAX_I8_LEN: usize = 1 << 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Isa {
-    /// Portable Rust, the reference (vectorised by the compiler where the target allows: on
-    /// armv7 build with `-C target-feature=+neon` for NEON).
+    /// Portable Rust, the reference (vectorised by the compiler where the target allows).
     Scalar,
     /// x86-64 AVX2 + FMA (+ POPCNT for Hamming distances).
     Avx2,
@@ -41,12 +42,17 @@ pub enum Isa {
     /// aarch64 Advanced SIMD with the dot-product extension (`SDOT`, Armv8.2+ cores such as
     /// Cortex-A55/A76).
     NeonDotprod,
+    /// armv7 NEON (Cortex-A7/A9/A15), in builds with the `armv7-neon` feature and
+    /// `-C target-feature=+neon`: stable Rust cannot detect NEON at run time on armv7, so the
+    /// build decides.
+    Armv7Neon,
 }
 
 impl Isa {
     /// Every family, fastest-preferred last.
-    pub const ALL: [Isa; 5] = [
+    pub const ALL: [Isa; 6] = [
         Isa::Scalar,
+        Isa::Armv7Neon,
         Isa::Neon,
         Isa::NeonDotprod,
         Isa::Avx2,
@@ -61,6 +67,7 @@ impl Isa {
             Isa::Avx512 => "avx512",
             Isa::Neon => "neon",
             Isa::NeonDotprod => "neon-dotprod",
+            Isa::Armv7Neon => "armv7-neon",
         }
     }
 
@@ -87,6 +94,8 @@ impl Isa {
                 std::arch::is_aarch64_feature_detected!("neon")
                     && std::arch::is_aarch64_feature_detected!("dotprod")
             }
+            #[cfg(all(target_arch = "arm", feature = "armv7-neon"))]
+            Isa::Armv7Neon => true,
             #[allow(unreachable_patterns)]
             _ => false,
         }
@@ -162,6 +171,8 @@ impl Kernels {
             Isa::Neon => Some(aarch64::NEON),
             #[cfg(target_arch = "aarch64")]
             Isa::NeonDotprod => Some(aarch64::NEON_DOTPROD),
+            #[cfg(all(target_arch = "arm", feature = "armv7-neon"))]
+            Isa::Armv7Neon => Some(arm::NEON),
             #[allow(unreachable_patterns)]
             _ => None,
         }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs faceguard-match's tests (the SIMD kernels above all) on Arm under qemu-user:
+#   1. aarch64, qemu's default CPU (has dotprod)  -> the neon and neon-dotprod kernels must run;
+#   2. aarch64, QEMU_CPU=cortex-a53 (no dotprod)  -> neon must run, neon-dotprod must be off;
+#   3. armv7 (gnueabihf), QEMU_CPU=cortex-a7, built with +neon -> the scalar reference kernels
+#      (the only family there), as built for NEON-capable armv7 devices.
+# Needs the two rustup targets, the Debian cross gccs/libcs and qemu-user (see check below);
+# `.ci/run` installs them. Only the small faceguard-match crate is built, not the whole workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+AARCH64=aarch64-unknown-linux-gnu
+ARMV7=armv7-unknown-linux-gnueabihf
+
+# --- tools -------------------------------------------------------------------------------------
+missing=()
+command -v cargo >/dev/null || missing+=("cargo (install Rust with rustup)")
+if command -v rustc >/dev/null; then
+    sysroot=$(rustc --print sysroot)
+    for t in "$AARCH64" "$ARMV7"; do
+        [[ -d "$sysroot/lib/rustlib/$t/lib" ]] || missing+=("Rust target $t")
+    done
+fi
+for tool in aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc qemu-aarch64 qemu-arm; do
+    command -v "$tool" >/dev/null || missing+=("$tool")
+done
+for crt in /usr/aarch64-linux-gnu/lib/crt1.o /usr/arm-linux-gnueabihf/lib/crt1.o; do
+    [[ -f "$crt" ]] || missing+=("$crt (cross libc, libc6-dev-*-cross)")
+done
+if ((${#missing[@]})); then
+    {
+        echo "error: missing for the cross tests:"
+        printf '  - %s\n' "${missing[@]}"
+        echo "install them with (Debian/Ubuntu):"
+        echo "  rustup target add $AARCH64 $ARMV7"
+        echo "  sudo apt-get update && sudo apt-get install -y gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user"
+    } >&2
+    exit 1
+fi
+
+# --- configuration -----------------------------------------------------------------------------
+# Global RUSTFLAGS would override the per-target flags below (and rebuild the host cache);
+# a stray QEMU_CPU would change which kernel families the first run sees.
+unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS QEMU_CPU FACEGUARD_EXPECT_ISAS FACEGUARD_EXPECT_NO_ISAS
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
+export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_LINKER=arm-linux-gnueabihf-gcc
+export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUNNER="qemu-arm -L /usr/arm-linux-gnueabihf"
+# armv7 hard-float does not imply NEON; enable it for that target only.
+export CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUSTFLAGS="-C target-feature=+neon"
+
+run() { # heading, env assignments..., -- target, extra cargo test arguments...
+    local heading=$1
+    shift
+    echo
+    echo "=== $heading ==="
+    local envs=()
+    while [[ $1 != -- ]]; do envs+=("$1"); shift; done
+    local target=$2
+    shift 2
+    env "${envs[@]}" cargo test --release -p faceguard-match --target "$target" "$@"
+}
+
+run "aarch64, qemu default CPU (max): neon + neon-dotprod kernels" \
+    FACEGUARD_EXPECT_ISAS=neon,neon-dotprod -- "$AARCH64"
+run "aarch64, QEMU_CPU=cortex-a53: neon kernels, dotprod switched off" \
+    QEMU_CPU=cortex-a53 FACEGUARD_EXPECT_ISAS=neon FACEGUARD_EXPECT_NO_ISAS=neon-dotprod -- "$AARCH64"
+run "armv7 gnueabihf, QEMU_CPU=cortex-a7, +neon, feature armv7-neon: NEON kernels" \
+    QEMU_CPU=cortex-a7 FACEGUARD_EXPECT_ISAS=armv7-neon -- "$ARMV7" --features armv7-neon
+run "armv7 gnueabihf, QEMU_CPU=cortex-a7, without the armv7-neon feature: portable kernels" \
+    QEMU_CPU=cortex-a7 FACEGUARD_EXPECT_NO_ISAS=armv7-neon -- "$ARMV7" --test kernels
+
+echo
+echo "cross tests passed: aarch64 (max, cortex-a53), armv7 (cortex-a7, NEON and portable)"
