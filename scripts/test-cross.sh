@@ -2,8 +2,9 @@
 # Runs faceguard-match's tests (the SIMD kernels above all) on Arm under qemu-user:
 #   1. aarch64, qemu's default CPU (has dotprod)  -> the neon and neon-dotprod kernels must run;
 #   2. aarch64, QEMU_CPU=cortex-a53 (no dotprod)  -> neon must run, neon-dotprod must be off;
-#   3. armv7 (gnueabihf), QEMU_CPU=cortex-a7, built with +neon -> the scalar reference kernels
-#      (the only family there), as built for NEON-capable armv7 devices.
+#   3. armv7 (gnueabihf), QEMU_CPU=cortex-a7, +neon and the armv7-neon feature -> the armv7-neon
+#      kernels must run (as built for NEON camera SoCs);
+#   4. the same without the feature -> the portable kernels only (kernel tests).
 # Needs the two rustup targets, the Debian cross gccs/libcs and qemu-user (see check below);
 # `.ci/run` installs them. Only the small faceguard-match crate is built, not the whole workspace.
 set -euo pipefail

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "error: cargo not found: install Rust with rustup first" >&2; exit 1; }
 scripts/fetch-models.sh
 cargo fmt --all -- --check
-exec cargo test --release "$@"
+exec cargo test --release --workspace "$@"

@@ -349,3 +349,53 @@ fn bench_reports_every_stage_on_its_last_line() {
     }
     assert!(stdout(&out).contains("detection_first"));
 }
+
+#[test]
+fn bench_match_reports_speed_and_agreement_on_its_last_line() {
+    let identities = faces_dir().join("identities.csv");
+    let out = faceguard(&[
+        "bench-match",
+        "--n",
+        "20000",
+        "--dim",
+        "128",
+        "--threads",
+        "2",
+        "--probes",
+        "40",
+        "--identities",
+        identities.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let last = stdout(&out).lines().last().unwrap_or_default().to_string();
+    let keys: Vec<&str> = last
+        .split_whitespace()
+        .map(|kv| kv.split_once('=').expect("key=value").0)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "n", "dim", "threads", "stream_bound_ms", "exact_f32_ms", "exact_i8_ms", "fast_ms",
+            "f32_bound_ratio", "top1_agreement"
+        ]
+    );
+    let fields = summary(&out);
+    assert_eq!((&fields["n"][..], &fields["dim"][..], &fields["threads"][..]), ("20000", "128", "2"));
+    for key in ["stream_bound_ms", "exact_f32_ms", "exact_i8_ms", "fast_ms"] {
+        assert!(number(&fields, key) > 0.0, "{fields:?}");
+    }
+    let ratio = number(&fields, "f32_bound_ratio");
+    let expected = number(&fields, "stream_bound_ms") / number(&fields, "exact_f32_ms");
+    assert!((ratio - expected).abs() < 0.01, "{fields:?}");
+    // 40 probes: the fast search must agree with exact on all of them but at most one.
+    assert!(number(&fields, "top1_agreement") >= 39.0 / 40.0, "{fields:?}");
+    // The distractors' histogram against the real impostors' is printed for the record.
+    assert!(stderr(&out).contains("bin_low,real_impostor_share,synthetic_share"));
+}
+
+#[test]
+fn bench_match_below_the_enrolled_count_fails_saying_why() {
+    let out = faceguard(&["bench-match", "--n", "3", "--probes", "1"]);
+    let line = assert_one_line_error(&out, 1);
+    assert!(line.contains("below the"), "{line}");
+}

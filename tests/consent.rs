@@ -329,3 +329,28 @@ fn identify_accepts_any_k() {
     assert!(gallery.identify(&p, 0).unwrap().is_empty());
     assert_eq!(gallery.identify(&p, usize::MAX).unwrap().len(), 1);
 }
+
+#[test]
+fn every_search_method_identifies_the_same_people() {
+    use faceguard::matching::{FastParams, Method};
+    let ledger = ConsentLedger::new();
+    let gallery = ledger.gallery::<DoorAccess>();
+    for (subject, photo) in [("alice", "img1.jpg"), ("alice", "img3.jpg"), ("bob", "img17.jpg")] {
+        enrol(&ledger, &gallery, subject, photo);
+    }
+    let mut answers = Vec::new();
+    for method in [Method::ExactF32, Method::ExactI8, Method::Fast(FastParams::default())] {
+        gallery.set_method(method);
+        for threads in [1, 4] {
+            gallery.set_threads(threads);
+            answers.push(
+                gallery
+                    .identify(&probe::<DoorAccess>(&ledger, "img2.jpg"), 5)
+                    .unwrap(),
+            );
+        }
+    }
+    assert_eq!(answers[0].len(), 2);
+    assert_eq!(answers[0][0].subject.as_str(), "alice");
+    assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
+}
