@@ -375,12 +375,22 @@ fn bench_match_reports_speed_and_agreement_on_its_last_line() {
     assert_eq!(
         keys,
         [
-            "n", "dim", "threads", "stream_bound_ms", "exact_f32_ms", "exact_i8_ms", "fast_ms",
-            "f32_bound_ratio", "top1_agreement"
+            "n",
+            "dim",
+            "threads",
+            "stream_bound_ms",
+            "exact_f32_ms",
+            "exact_i8_ms",
+            "fast_ms",
+            "f32_bound_ratio",
+            "top1_agreement"
         ]
     );
     let fields = summary(&out);
-    assert_eq!((&fields["n"][..], &fields["dim"][..], &fields["threads"][..]), ("20000", "128", "2"));
+    assert_eq!(
+        (&fields["n"][..], &fields["dim"][..], &fields["threads"][..]),
+        ("20000", "128", "2")
+    );
     for key in ["stream_bound_ms", "exact_f32_ms", "exact_i8_ms", "fast_ms"] {
         assert!(number(&fields, key) > 0.0, "{fields:?}");
     }
@@ -388,7 +398,10 @@ fn bench_match_reports_speed_and_agreement_on_its_last_line() {
     let expected = number(&fields, "stream_bound_ms") / number(&fields, "exact_f32_ms");
     assert!((ratio - expected).abs() < 0.01, "{fields:?}");
     // 40 probes: the fast search must agree with exact on all of them but at most one.
-    assert!(number(&fields, "top1_agreement") >= 39.0 / 40.0, "{fields:?}");
+    assert!(
+        number(&fields, "top1_agreement") >= 39.0 / 40.0,
+        "{fields:?}"
+    );
     // The distractors' histogram against the real impostors' is printed for the record.
     assert!(stderr(&out).contains("bin_low,real_impostor_share,synthetic_share"));
 }

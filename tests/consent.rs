@@ -335,11 +335,19 @@ fn every_search_method_identifies_the_same_people() {
     use faceguard::matching::{FastParams, Method};
     let ledger = ConsentLedger::new();
     let gallery = ledger.gallery::<DoorAccess>();
-    for (subject, photo) in [("alice", "img1.jpg"), ("alice", "img3.jpg"), ("bob", "img17.jpg")] {
+    for (subject, photo) in [
+        ("alice", "img1.jpg"),
+        ("alice", "img3.jpg"),
+        ("bob", "img17.jpg"),
+    ] {
         enrol(&ledger, &gallery, subject, photo);
     }
     let mut answers = Vec::new();
-    for method in [Method::ExactF32, Method::ExactI8, Method::Fast(FastParams::default())] {
+    for method in [
+        Method::ExactF32,
+        Method::ExactI8,
+        Method::Fast(FastParams::default()),
+    ] {
         gallery.set_method(method);
         for threads in [1, 4] {
             gallery.set_threads(threads);

@@ -237,7 +237,10 @@ impl<P: Purpose> Gallery<P> {
                 let hits = index.search(probe.vector.as_slice(), &options)?.hits;
                 // Revocation erases templates at once; expiry is noticed here. A hit whose
                 // consent has ended sends every ended template away and the search again.
-                if hits.iter().all(|h| store.owners[h.row].check_at(now).is_ok()) {
+                if hits
+                    .iter()
+                    .all(|h| store.owners[h.row].check_at(now).is_ok())
+                {
                     return Ok(hits.iter().map(|h| store.candidate(h)).collect());
                 }
             }

@@ -43,7 +43,12 @@ pub fn probe_set() -> Vec<Augmentation> {
 }
 
 /// Applies `a` to a packed RGB image; returns the new pixels (wiped on drop) and size.
-pub fn apply(rgb: &[u8], width: u32, height: u32, a: &Augmentation) -> (Zeroizing<Vec<u8>>, u32, u32) {
+pub fn apply(
+    rgb: &[u8],
+    width: u32,
+    height: u32,
+    a: &Augmentation,
+) -> (Zeroizing<Vec<u8>>, u32, u32) {
     let (w, h) = (width as usize, height as usize);
     let x0 = (a.window[0] * w as f32) as usize;
     let y0 = (a.window[1] * h as f32) as usize;

@@ -88,7 +88,10 @@ pub fn run(models: Option<&Path>, args: &BenchMatchArgs) -> Result<(), CliError>
         window: [0.0, 0.0, 1.0, 1.0],
         brightness: 1.0,
     };
-    let mirror = Augmentation { flip: true, ..plain };
+    let mirror = Augmentation {
+        flip: true,
+        ..plain
+    };
 
     // What to embed: (photo, augmentation, role).
     #[derive(Clone, Copy, PartialEq)]
@@ -130,7 +133,9 @@ pub fn run(models: Option<&Path>, args: &BenchMatchArgs) -> Result<(), CliError>
     eprintln!("embedded in {:.1} s", started.elapsed().as_secs_f64());
     let skipped = embedded.iter().filter(|e| e.is_none()).count();
     if skipped > 0 {
-        report_warning(&format!("{skipped} augmented images had no detectable face; skipped"));
+        report_warning(&format!(
+            "{skipped} augmented images had no detectable face; skipped"
+        ));
     }
     let project = Projection::new(512, args.dim, args.seed);
     let mut enrolled: Vec<(Vector, usize)> = Vec::new();
@@ -218,8 +223,16 @@ pub fn run(models: Option<&Path>, args: &BenchMatchArgs) -> Result<(), CliError>
     let (fast_ms, fast) = time_all(&index, &probes, &options(fast_method))?;
 
     let top1 = |o: &Outcome| o.hits.first().map(|h| h.row);
-    let agree = exact.iter().zip(&fast).filter(|(e, f)| top1(e) == top1(f)).count();
-    let i8_agree = exact.iter().zip(&exact_i8).filter(|(e, f)| e.hits == f.hits).count();
+    let agree = exact
+        .iter()
+        .zip(&fast)
+        .filter(|(e, f)| top1(e) == top1(f))
+        .count();
+    let i8_agree = exact
+        .iter()
+        .zip(&exact_i8)
+        .filter(|(e, f)| e.hits == f.hits)
+        .count();
     let agreement = agree as f64 / probes.len() as f64;
     let genuine = exact
         .iter()
@@ -287,12 +300,11 @@ fn read_identities(path: Option<&Path>) -> Result<Vec<Photo>, CliError> {
         }
         let mut fields = line.split(',').map(str::trim);
         match (fields.next(), fields.next()) {
-            (Some(file), Some(identity)) if !file.is_empty() && !identity.is_empty() => {
-                photos.push(Photo {
+            (Some(file), Some(identity)) if !file.is_empty() && !identity.is_empty() => photos
+                .push(Photo {
                     path: root.join(file),
                     identity: identity.to_string(),
-                })
-            }
+                }),
             _ => {
                 return Err(CliError::new(format!(
                     "{}:{}: expected `file,identity,...`",
@@ -331,7 +343,8 @@ fn embed_all(
                         .iter()
                         .map(|(photo, aug, _)| {
                             let img = &images[*photo];
-                            let (rgb, w, h) = augment::apply(img.rgb(), img.width(), img.height(), aug);
+                            let (rgb, w, h) =
+                                augment::apply(img.rgb(), img.width(), img.height(), aug);
                             let view = ImageView::rgb(&rgb, w, h)?;
                             let faces = engine.detect(&view)?;
                             let Some(face) = shared::largest_face(&faces) else {
@@ -347,7 +360,10 @@ fn embed_all(
             .collect();
         let mut out = Vec::with_capacity(jobs.len());
         for h in handles {
-            out.extend(h.join().map_err(|_| CliError::new("an embedding thread failed"))??);
+            out.extend(
+                h.join()
+                    .map_err(|_| CliError::new("an embedding thread failed"))??,
+            );
         }
         Ok(out)
     })
@@ -382,7 +398,10 @@ fn fill_with_distractors(
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
         });
         for batch in &batches {
             for row in batch.chunks_exact(dim) {
@@ -415,7 +434,12 @@ impl Projection {
             return Zeroizing::new(v.to_vec());
         };
         let mut out: Vec<f32> = rows.iter().map(|r| distractors::dot(r, v)).collect();
-        let norm = out.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+        let norm = out
+            .iter()
+            .map(|x| x * x)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::MIN_POSITIVE);
         out.iter_mut().for_each(|x| *x /= norm);
         Zeroizing::new(out)
     }

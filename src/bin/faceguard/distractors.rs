@@ -70,7 +70,8 @@ impl Generator {
             normalise(out);
             return;
         }
-        let sd = (1.0 / self.centred.len() as f64).sqrt() * (f64::from(self.tau) * rng.gaussian()).exp();
+        let sd =
+            (1.0 / self.centred.len() as f64).sqrt() * (f64::from(self.tau) * rng.gaussian()).exp();
         let iso = self.beta / (self.dim as f32).sqrt();
         for (o, m) in out.iter_mut().zip(&self.mean) {
             *o = self.alpha * m + iso * rng.gaussian() as f32;
@@ -128,7 +129,12 @@ pub fn quantiles(mut xs: Vec<f32>) -> [f32; 6] {
 }
 
 fn normalise(v: &mut [f32]) {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+    let norm = v
+        .iter()
+        .map(|x| x * x)
+        .sum::<f32>()
+        .sqrt()
+        .max(f32::MIN_POSITIVE);
     v.iter_mut().for_each(|x| *x /= norm);
 }
 
@@ -158,7 +164,11 @@ pub fn ks_distance(mut a: Vec<f32>, mut b: Vec<f32>) -> f64 {
 pub fn mean_sd(xs: &[f32]) -> (f64, f64) {
     let n = xs.len().max(1) as f64;
     let mean = xs.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
-    let var = xs.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;
+    let var = xs
+        .iter()
+        .map(|&x| (f64::from(x) - mean).powi(2))
+        .sum::<f64>()
+        / n;
     (mean, var.sqrt())
 }
 
