@@ -60,9 +60,6 @@ fn avx512_stream_sum(words: &[u64]) -> u64 {
     unsafe { avx512::stream_sum(words) }
 }
 
-/// Rows up to this many `f32` are scored four at a time.
-const GROUPED_MAX_LEN: usize = 256;
-
 /// Longest query the `i8` kernels widen into a stack buffer (8 KiB), and the fewest rows for
 /// which that pays (clearing the buffer costs about as much as widening a row).
 const WIDE_MAX: usize = 4096;
@@ -114,55 +111,37 @@ mod avx2 {
         _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32::<0b10_11_00_01>(s)))
     }
 
-    /// `R` rows against the query. Each row gets two accumulators fed by alternate 8-float
-    /// blocks, then its scalar tail: the same operations in the same order whatever `R`, so a
-    /// row's score is bit-identical whether it is scored alone or in a group.
     #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn rows_f32<const R: usize>(q: &[f32], rows: [&[f32]; R]) -> [f32; R] {
-        let (q8, qr) = q.as_chunks::<8>();
-        let split = q.len() - qr.len();
-        let c: [&[[f32; 8]]; R] = rows.map(|row| &row.as_chunks::<8>().0[..q8.len()]);
-        let mut lo = [_mm256_setzero_ps(); R];
-        let mut hi = [_mm256_setzero_ps(); R];
-        for j in 0..q8.len() / 2 {
-            let (qa, qb) = (load_ps(&q8[2 * j]), load_ps(&q8[2 * j + 1]));
-            for i in 0..R {
-                lo[i] = _mm256_fmadd_ps(qa, load_ps(&c[i][2 * j]), lo[i]);
-                hi[i] = _mm256_fmadd_ps(qb, load_ps(&c[i][2 * j + 1]), hi[i]);
+    fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+        let (a8, ra) = a.as_chunks::<8>();
+        let (b8, rb) = b.as_chunks::<8>();
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let (a32, b32) = (a8.chunks_exact(4), b8.chunks_exact(4));
+        let (a8r, b8r) = (a32.remainder(), b32.remainder());
+        for (x, y) in a32.zip(b32) {
+            for j in 0..4 {
+                acc[j] = _mm256_fmadd_ps(load_ps(&x[j]), load_ps(&y[j]), acc[j]);
             }
         }
-        if q8.len() % 2 == 1 {
-            let qa = load_ps(&q8[q8.len() - 1]);
-            for i in 0..R {
-                lo[i] = _mm256_fmadd_ps(qa, load_ps(&c[i][q8.len() - 1]), lo[i]);
-            }
+        for (x, y) in a8r.iter().zip(b8r) {
+            acc[0] = _mm256_fmadd_ps(load_ps(x), load_ps(y), acc[0]);
         }
-        std::array::from_fn(|i| {
-            hsum_ps(_mm256_add_ps(lo[i], hi[i])) + scalar::dot_f32(qr, &rows[i][split..])
-        })
+        let v = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+        hsum_ps(v) + scalar::dot_f32(ra, rb)
     }
 
-    /// Short rows (up to 256 floats, 1 KiB) are scored four at a time, so each query load
-    /// feeds four rows; the four lie within 4 KiB, which the prefetcher still sees as one
-    /// stream. Longer rows go one at a time, front to back: interleaving rows kilobytes apart
-    /// measured slower from DRAM.
+    /// One row at a time, front to back, so that the scan is a single sequential stream
+    /// for the hardware prefetcher (interleaving rows measured slower from DRAM, though
+    /// faster in cache); four accumulators hide the FMA latency.
     #[target_feature(enable = "avx2,fma")]
     pub(super) fn dots_f32(q: &[f32], rows: &[f32], out: &mut [f32]) {
-        let d = q.len();
-        let mut done = 0;
-        if d <= GROUPED_MAX_LEN {
-            for (group, o) in rows.chunks_exact(4 * d).zip(out.chunks_exact_mut(4)) {
-                let r: [&[f32]; 4] = std::array::from_fn(|i| &group[i * d..(i + 1) * d]);
-                o.copy_from_slice(&rows_f32(q, r));
-                done += 4;
-            }
-        }
-        for (row, o) in rows[done * d..].chunks_exact(d).zip(&mut out[done..]) {
-            *o = rows_f32(q, [row])[0];
+        for (row, o) in rows.chunks_exact(q.len()).zip(out) {
+            *o = dot_f32(q, row);
         }
     }
 
+    /// The query is widened to `i16` once per batch (into a stack buffer), so each row costs
+    /// one widening; two accumulators alternate.
     /// One row (or a few): both sides widened as they are read.
     #[target_feature(enable = "avx2")]
     fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
@@ -269,51 +248,34 @@ mod avx512 {
         unsafe { _mm256_loadu_si256(s.as_ptr().cast()) }
     }
 
-    /// As the AVX2 `rows_f32`, with 16-float blocks.
     #[target_feature(enable = "avx512f")]
-    #[inline]
-    fn rows_f32<const R: usize>(q: &[f32], rows: [&[f32]; R]) -> [f32; R] {
-        let (q16, qr) = q.as_chunks::<16>();
-        let split = q.len() - qr.len();
-        let c: [&[[f32; 16]]; R] = rows.map(|row| &row.as_chunks::<16>().0[..q16.len()]);
-        let mut lo = [_mm512_setzero_ps(); R];
-        let mut hi = [_mm512_setzero_ps(); R];
-        for j in 0..q16.len() / 2 {
-            let (qa, qb) = (load_ps(&q16[2 * j]), load_ps(&q16[2 * j + 1]));
-            for i in 0..R {
-                lo[i] = _mm512_fmadd_ps(qa, load_ps(&c[i][2 * j]), lo[i]);
-                hi[i] = _mm512_fmadd_ps(qb, load_ps(&c[i][2 * j + 1]), hi[i]);
+    fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+        let (a16, ra) = a.as_chunks::<16>();
+        let (b16, rb) = b.as_chunks::<16>();
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let (a64, b64) = (a16.chunks_exact(4), b16.chunks_exact(4));
+        let (a16r, b16r) = (a64.remainder(), b64.remainder());
+        for (x, y) in a64.zip(b64) {
+            for j in 0..4 {
+                acc[j] = _mm512_fmadd_ps(load_ps(&x[j]), load_ps(&y[j]), acc[j]);
             }
         }
-        if q16.len() % 2 == 1 {
-            let qa = load_ps(&q16[q16.len() - 1]);
-            for i in 0..R {
-                lo[i] = _mm512_fmadd_ps(qa, load_ps(&c[i][q16.len() - 1]), lo[i]);
-            }
+        for (x, y) in a16r.iter().zip(b16r) {
+            acc[0] = _mm512_fmadd_ps(load_ps(x), load_ps(y), acc[0]);
         }
-        std::array::from_fn(|i| {
-            _mm512_reduce_add_ps(_mm512_add_ps(lo[i], hi[i]))
-                + scalar::dot_f32(qr, &rows[i][split..])
-        })
+        let v = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+        _mm512_reduce_add_ps(v) + scalar::dot_f32(ra, rb)
     }
 
-    /// As the AVX2 kernel: four short rows at a time, long rows one by one.
+    /// One row at a time, as in the AVX2 kernel.
     #[target_feature(enable = "avx512f")]
     pub(super) fn dots_f32(q: &[f32], rows: &[f32], out: &mut [f32]) {
-        let d = q.len();
-        let mut done = 0;
-        if d <= GROUPED_MAX_LEN {
-            for (group, o) in rows.chunks_exact(4 * d).zip(out.chunks_exact_mut(4)) {
-                let r: [&[f32]; 4] = std::array::from_fn(|i| &group[i * d..(i + 1) * d]);
-                o.copy_from_slice(&rows_f32(q, r));
-                done += 4;
-            }
-        }
-        for (row, o) in rows[done * d..].chunks_exact(d).zip(&mut out[done..]) {
-            *o = rows_f32(q, [row])[0];
+        for (row, o) in rows.chunks_exact(q.len()).zip(out) {
+            *o = dot_f32(q, row);
         }
     }
 
+    /// As the AVX2 kernel, 32 elements per step.
     /// One row (or a few): both sides widened as they are read.
     #[target_feature(enable = "avx512f,avx512bw")]
     fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
