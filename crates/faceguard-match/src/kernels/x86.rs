@@ -140,8 +140,6 @@ mod avx2 {
         }
     }
 
-    /// The query is widened to `i16` once per batch (into a stack buffer), so each row costs
-    /// one widening; two accumulators alternate.
     /// One row (or a few): both sides widened as they are read.
     #[target_feature(enable = "avx2")]
     fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
