@@ -198,15 +198,22 @@ impl<P: Purpose> Gallery<P> {
             .expect("enrolment templates name their subject");
         let vector = template.vector.as_slice();
         let store = &mut *store;
-        let index = match &mut store.index {
-            Some(index) => index,
-            none => none.insert(Index::new(vector.len())?),
-        };
         let group = match store.subjects.get(subject) {
             Some(&(group, _)) => group,
             None => store.next_group,
         };
-        index.push(vector, group)?;
+        match &mut store.index {
+            Some(index) => {
+                index.push(vector, group)?;
+            }
+            None => {
+                // Kept only once the first template is in, so that a refused first template
+                // cannot fix the dimension.
+                let mut index = Index::new(vector.len())?;
+                index.push(vector, group)?;
+                store.index = Some(index);
+            }
+        }
         store.add_row_of(subject);
         store.model = Some(template.model);
         store.owners.push(template.consent.clone());

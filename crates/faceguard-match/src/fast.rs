@@ -56,8 +56,12 @@ impl Index {
 
         let bound = self.i8_bound(q);
         let mut top = TopK::new(o.k, o.per_group);
-        let h0 = cutoff(params.min_candidates.max(o.k).min(self.len()));
-        let first = collect(&scans, 0, h0);
+        let max = params.max_candidates.max(1);
+        let h0 = cutoff(params.min_candidates.max(o.k).min(max).min(self.len()));
+        let mut first = collect(&scans, 0, h0);
+        // Ties at `h0` (duplicate templates, say) may overshoot: `max` holds regardless.
+        let mut capped = first.len() > max;
+        first.truncate(max);
         let mut candidates = first.len();
         let mut rescored = self.rescore(
             q,
@@ -76,13 +80,15 @@ impl Index {
         } else {
             bits
         };
-        let limit = cutoff(params.max_candidates.saturating_add(1)).saturating_sub(1);
-        let (h1, capped) = if wanted > limit && cumulative[wanted] > params.max_candidates {
-            (limit.max(h0), true)
+        // The largest distance whose cumulative count stays within `max`.
+        let limit = cumulative.partition_point(|&c| c <= max).saturating_sub(1);
+        let h1 = if cumulative[wanted] > max {
+            capped = true;
+            limit
         } else {
-            (wanted, false)
+            wanted
         };
-        if h1 > h0 {
+        if h1 > h0 && !capped {
             let second = collect(&scans, h0 + 1, h1);
             candidates += second.len();
             rescored += self.rescore(

@@ -74,12 +74,15 @@ pub enum Method {
 ///
 /// The candidate count is decided per query. The `min_candidates` rows with the smallest
 /// Hamming distances are re-scored first; the k-th best exact score `t` among them says how
-/// close a row must be to matter. A row with cosine `c ≥ t` to the query (angle `θ ≤ arccos t`)
-/// differs from it in each code bit with probability `θ/π`, so its Hamming distance is at most
-/// Binomial(`bits`, arccos(t)/π) in distribution. Every row up to that distribution's
-/// `1 − miss_probability` quantile is re-scored too, so a row that should be in the top-k is
-/// missed with probability at most `miss_probability` (up to `max_candidates`, which bounds the
-/// latency; past it the closest codes are kept).
+/// close a row must be to matter. Under the SimHash model (independent random hyperplanes), a
+/// row with cosine `c ≥ t` to the query (angle `θ ≤ arccos t`) differs from it in each code bit
+/// with probability `θ/π`, so its Hamming distance is at most Binomial(`bits`, arccos(t)/π) in
+/// distribution. Every row up to that distribution's `1 − miss_probability` quantile is
+/// re-scored too, so a row that should be in the top-k is missed with probability about
+/// `miss_probability` (the rotation here is one fixed randomised Hadamard transform, not fresh
+/// random hyperplanes, so this is a model, checked by measurement: see `bench-match`). At most
+/// `max_candidates` rows are re-scored, which bounds the latency; past it the closest codes
+/// are kept and [`Outcome::capped`] says so.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FastParams {
     /// Chance of missing a row that belongs in the top-k. Default 1e-4.
@@ -158,7 +161,9 @@ pub struct Outcome {
     pub hits: Vec<Hit>,
     /// Rows whose exact `f32` score was computed.
     pub rescored: usize,
-    /// Rows considered after the first stage (all rows for the exact methods).
+    /// Rows passed to the exact re-scoring: all rows for [`Method::ExactF32`], those whose
+    /// `i8` estimate came near enough for [`Method::ExactI8`], the chosen candidates for
+    /// [`Method::Fast`].
     pub candidates: usize,
     /// [`Method::Fast`] only: `max_candidates` cut the candidate list short.
     pub capped: bool,
@@ -350,10 +355,14 @@ impl Index {
     }
 
     /// Bound on `|exact − i8 estimate|` for every row against query `q`:
-    /// `q·x − q̂·x̂ = q·(x − x̂) + (q − q̂)·x̂`, so at most `‖q‖·‖e_x‖ + ‖e_q‖·‖x̂‖`, plus slack
-    /// for the rounding of both computations in `f32`.
+    /// `q·x − q̂·x̂ = q·(x − x̂) + (q − q̂)·x̂`, so at most `‖q‖·‖e_x‖ + ‖e_q‖·‖x̂‖`, plus the
+    /// rounding of both computations in `f32`: a sum of `d` products in any order is within
+    /// `d·ε·Σ|q_i x_i| ≤ d·ε·‖q‖‖x‖` of the real one (ε = `f32::EPSILON`, twice the unit
+    /// roundoff), and the estimate's two multiplications add a few ε more.
     pub(crate) fn i8_bound(&self, q: &Prepared) -> f32 {
-        q.norm * self.max_err + q.quant.err * self.max_norm + 1e-4
+        let unit = 1.0 + UNIT_TOLERANCE;
+        let rounding = (self.layout.f32_stride as f32 + 8.0) * f32::EPSILON * unit * unit;
+        q.norm * self.max_err + q.quant.err * self.max_norm + rounding
     }
 }
 

@@ -1,10 +1,11 @@
 //! faceguard's matching engine: 1:N search of L2-normalised templates by dot product (cosine
-//! similarity), at the memory-bandwidth limit, on x86-64 and ARM.
+//! similarity), close to the memory-bandwidth limit, on x86-64 and ARM.
 //!
 //! * [`kernels`]: `f32` and `i8` dot products and Hamming distances for AVX2+FMA, AVX-512,
 //!   aarch64 NEON (with `SDOT` where the core has it) and a portable reference, picked at run
 //!   time. All the unsafe code of the crate is there.
-//! * [`Index`]: rows kept as `f32`, `i8` (one scale per row) and 512-bit sign codes, in
+//! * [`Index`]: rows kept as `f32`, `i8` (one scale per row) and sign codes (512 bits, more
+//!   above 512 dimensions), in
 //!   64-byte-aligned chunks that never move; removal zeroizes.
 //! * Three [`Method`]s: exact `f32` scan; exact `i8` scan with a proven-exact `f32` re-score
 //!   (same answer, a quarter of the bytes); and a fast two-stage search (sign codes, then exact

@@ -7,7 +7,7 @@ use crate::index::{par_map, Index, Outcome, Prepared, SearchOptions};
 use crate::kernels::Kernels;
 use crate::topk::{Hit, TopK};
 
-/// Rows scored per kernel call: enough to amortise the call, few enough to stay in L1.
+/// Rows scored per kernel call: enough to amortise the call, and a small score buffer.
 const BLOCK: usize = 64;
 
 /// A row with its `i8` score estimate.

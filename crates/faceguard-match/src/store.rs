@@ -200,8 +200,9 @@ impl Store {
         f32_rows_mut(&mut chunk.f32s, layout.f32_stride, rl).zeroize();
         i8_rows_mut(&mut chunk.i8s, layout.i8_stride, rl).zeroize();
         code_rows_mut(&mut chunk.codes, layout.code_words, rl).zeroize();
-        let mut gone = chunk.meta.pop().expect("row rl exists");
-        bytemuck::bytes_of_mut(&mut gone).zeroize();
+        // Wiped in place: the vector's spare capacity must not keep the row's scale and group.
+        bytemuck::bytes_of_mut(&mut chunk.meta[rl]).zeroize();
+        chunk.meta.pop();
         if chunk.len() == 0 {
             self.chunks.pop();
             self.starts.pop();

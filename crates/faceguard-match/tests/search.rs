@@ -298,3 +298,32 @@ fn the_streaming_read_touches_every_f32_byte() {
     assert_eq!(index.stream_f32(3, None), expected);
     assert_eq!(index.f32_bytes(), 40_000 * 32 * 4);
 }
+
+#[test]
+fn fast_search_never_rescores_more_than_max_candidates() {
+    let mut rng = SplitMix64::new(8);
+    let mut index = Index::new(64).unwrap();
+    let twin = rng.unit_vector(64);
+    for i in 0..1000 {
+        index.push(&twin, i).unwrap(); // a thousand ties at distance 0
+    }
+    for i in 0..1000 {
+        index.push(&rng.unit_vector(64), 1000 + i).unwrap();
+    }
+    for (min, max) in [(1, 10), (2000, 100), (256, 65_536)] {
+        let params = FastParams {
+            min_candidates: min,
+            max_candidates: max,
+            ..FastParams::default()
+        };
+        let got = index
+            .search(&twin, &SearchOptions::new(3).method(Method::Fast(params)))
+            .unwrap();
+        assert!(
+            got.candidates <= max && got.rescored <= max,
+            "{min} {max}: {got:?}"
+        );
+        assert_eq!(got.capped, max < 1000, "{min} {max}");
+        assert!((got.hits[0].score - 1.0).abs() < 1e-5);
+    }
+}

@@ -39,8 +39,8 @@ pub struct BenchMatchArgs {
     #[arg(long, value_name = "D", default_value_t = 512)]
     pub dim: usize,
     /// Search threads [default: the CPU count].
-    #[arg(long, value_name = "T")]
-    pub threads: Option<usize>,
+    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
     /// `identities.csv` (`file,identity,source`, paths relative to its directory)
     /// [default: ../shared/data/faces/identities.csv beside the crate].
     #[arg(long, value_name = "CSV")]
@@ -64,10 +64,10 @@ struct Photo {
 }
 
 pub fn run(models: Option<&Path>, args: &BenchMatchArgs) -> Result<(), CliError> {
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
     if args.dim == 0 || args.dim > faceguard_match::MAX_DIM {
         return Err(CliError::new(format!(
             "--dim {} is not supported: it must be 1..={}",
@@ -146,7 +146,12 @@ pub fn run(models: Option<&Path>, args: &BenchMatchArgs) -> Result<(), CliError>
             "{skipped} augmented images had no detectable face; skipped"
         ));
     }
-    let project = Projection::new(512, args.dim, args.seed);
+    let model_dim = embedded
+        .iter()
+        .flatten()
+        .next()
+        .map_or(args.dim, |v| v.len());
+    let project = Projection::new(model_dim, args.dim, args.seed);
     let mut enrolled: Vec<(Vector, usize)> = Vec::new();
     let mut probes: Vec<(Vector, usize)> = Vec::new();
     let mut basis: Vec<Vec<f32>> = Vec::new();
@@ -425,9 +430,12 @@ fn fill_with_distractors(
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
+                .map(|h| {
+                    h.join()
+                        .map_err(|_| CliError::new("a distractor thread failed"))
+                })
+                .collect::<Result<_, _>>()
+        })?;
         for batch in &batches {
             for row in batch.chunks_exact(dim) {
                 index.push(row, u32::MAX)?;

@@ -127,7 +127,7 @@ mod neon {
             let mut acc = vdupq_n_u16(0);
             for (x, y) in q2.iter().zip(c2) {
                 let diff = vreinterpretq_u8_u64(veorq_u64(load_u64x2(x), load_u64x2(y)));
-                // At most 8 bits per byte, 16 per pair of bytes: 512 words fit u16 lanes.
+                // At most 16 per lane per pair of words: codes of up to 1023 words fit u16 lanes.
                 acc = vpadalq_u8(acc, vcntq_u8(diff));
             }
             *o = vaddlvq_u16(acc) as u16 + scalar::hamming1(qr, cr);

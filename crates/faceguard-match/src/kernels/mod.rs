@@ -9,7 +9,8 @@
 //! This module holds all of the crate's unsafe code: the intrinsics' raw-pointer loads and the
 //! calls into `#[target_feature]` functions, which are sound only once the CPU is known to
 //! have the feature. That knowledge is carried by the [`Kernels`] value itself: the only way
-//! to obtain one for a SIMD family is through a successful runtime check.
+//! to obtain one for a SIMD family is through a successful runtime check, except armv7 NEON,
+//! which the build promises (and which does not assemble without `+neon`).
 
 mod scalar;
 

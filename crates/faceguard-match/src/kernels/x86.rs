@@ -8,6 +8,8 @@
 
 use std::arch::x86_64::*;
 
+use zeroize::Zeroize;
+
 use super::{scalar, Isa, Kernels};
 
 pub(super) const AVX2: Kernels = Kernels {
@@ -140,7 +142,7 @@ mod avx2 {
         }
     }
 
-    /// One row (or a few): both sides widened as they are read.
+    /// Few rows: both sides widened as they are read.
     #[target_feature(enable = "avx2")]
     fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         let (a16, ra) = a.as_chunks::<16>();
@@ -188,6 +190,8 @@ mod avx2 {
             }
             *o = hsum_epi32(_mm256_add_epi32(a0, a1)) + scalar::dot_i8(rest, qr);
         }
+        // The widened copy is the quantised probe template.
+        wide.zeroize();
     }
 
     #[target_feature(enable = "avx2")]
@@ -273,8 +277,7 @@ mod avx512 {
         }
     }
 
-    /// As the AVX2 kernel, 32 elements per step.
-    /// One row (or a few): both sides widened as they are read.
+    /// Few rows: both sides widened as they are read.
     #[target_feature(enable = "avx512f,avx512bw")]
     fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
         let (a32, ra) = a.as_chunks::<32>();
@@ -321,6 +324,8 @@ mod avx512 {
             }
             *o = _mm512_reduce_add_epi32(_mm512_add_epi32(a0, a1)) + scalar::dot_i8(rest, qr);
         }
+        // The widened copy is the quantised probe template.
+        wide.zeroize();
     }
 
     #[target_feature(enable = "avx512f")]
