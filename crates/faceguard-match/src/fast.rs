@@ -27,17 +27,14 @@ impl Index {
         kernels: Kernels,
     ) -> Outcome {
         let bits = self.coder.bits();
-        let words = self.layout.code_words;
         let scans = par_map(shards, |range| {
             let mut dist = vec![0u16; range.len()];
             let mut histogram = vec![0u32; bits + 1];
             let start = range.start;
-            for span in self.store.spans(range) {
-                let out = &mut dist[span.start - start..][..span.meta.len()];
-                for (codes, out) in span.codes.chunks(BLOCK * words).zip(out.chunks_mut(BLOCK)) {
-                    kernels.hamming(&q.code, codes, out);
-                    out.iter().for_each(|&d| histogram[usize::from(d)] += 1);
-                }
+            for block in self.store.spans(range).flat_map(|s| s.blocks(BLOCK)) {
+                let out = &mut dist[block.start - start..][..block.meta.len()];
+                kernels.hamming(&q.code, block.codes, out);
+                out.iter().for_each(|&d| histogram[usize::from(d)] += 1);
             }
             Distances {
                 start,

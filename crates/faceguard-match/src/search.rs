@@ -25,27 +25,18 @@ impl Index {
         shards: &[Range<usize>],
         kernels: Kernels,
     ) -> Outcome {
-        let stride = self.layout.f32_stride;
         let mut tops = par_map(shards, |range| {
             let mut top = TopK::new(o.k, o.per_group);
             let mut scores = [0.0f32; BLOCK];
-            for span in self.store.spans(range) {
-                for (b, (rows, meta)) in span
-                    .f32s
-                    .chunks(BLOCK * stride)
-                    .zip(span.meta.chunks(BLOCK))
-                    .enumerate()
-                {
-                    let scores = &mut scores[..meta.len()];
-                    kernels.dots_f32(&q.f32s, rows, scores);
-                    let first = span.start + b * BLOCK;
-                    for (j, (&score, m)) in scores.iter().zip(meta).enumerate() {
-                        top.offer(Hit {
-                            row: first + j,
-                            group: m.group,
-                            score,
-                        });
-                    }
+            for block in self.store.spans(range).flat_map(|s| s.blocks(BLOCK)) {
+                let scores = &mut scores[..block.meta.len()];
+                kernels.dots_f32(&q.f32s, block.f32s, scores);
+                for (j, (&score, m)) in scores.iter().zip(block.meta).enumerate() {
+                    top.offer(Hit {
+                        row: block.start + j,
+                        group: m.group,
+                        score,
+                    });
                 }
             }
             top
@@ -76,39 +67,30 @@ impl Index {
         kernels: Kernels,
     ) -> Outcome {
         let bound = self.i8_bound(q);
-        let stride = self.layout.i8_stride;
         let scans = par_map(shards, |range| {
             let mut top = TopK::new(o.k, o.per_group);
             let mut near: Vec<Estimate> = Vec::new();
             let mut prune_at = 1024;
             let mut dots = [0i32; BLOCK];
-            for span in self.store.spans(range) {
-                for (b, (rows, meta)) in span
-                    .i8s
-                    .chunks(BLOCK * stride)
-                    .zip(span.meta.chunks(BLOCK))
-                    .enumerate()
-                {
-                    let dots = &mut dots[..meta.len()];
-                    kernels.dots_i8(&q.i8s, rows, dots);
-                    let first = span.start + b * BLOCK;
-                    for (j, (&dot, m)) in dots.iter().zip(meta).enumerate() {
-                        let est = dot as f32 * (q.quant.scale * m.quant.scale);
-                        let row = first + j;
-                        top.offer(Hit {
-                            row,
-                            group: m.group,
-                            score: est,
-                        });
-                        if est >= top.threshold() - 2.0 * bound {
-                            near.push(Estimate { est, row });
-                        }
+            for block in self.store.spans(range).flat_map(|s| s.blocks(BLOCK)) {
+                let dots = &mut dots[..block.meta.len()];
+                kernels.dots_i8(&q.i8s, block.i8s, dots);
+                for (j, (&dot, m)) in dots.iter().zip(block.meta).enumerate() {
+                    let est = dot as f32 * (q.quant.scale * m.quant.scale);
+                    let row = block.start + j;
+                    top.offer(Hit {
+                        row,
+                        group: m.group,
+                        score: est,
+                    });
+                    if est >= top.threshold() - 2.0 * bound {
+                        near.push(Estimate { est, row });
                     }
-                    if near.len() > prune_at {
-                        let gate = top.threshold() - 2.0 * bound;
-                        near.retain(|e| e.est >= gate);
-                        prune_at = (2 * near.len()).max(1024);
-                    }
+                }
+                if near.len() > prune_at {
+                    let gate = top.threshold() - 2.0 * bound;
+                    near.retain(|e| e.est >= gate);
+                    prune_at = (2 * near.len()).max(1024);
                 }
             }
             (top, near)

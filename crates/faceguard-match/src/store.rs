@@ -110,6 +110,31 @@ pub(crate) struct Span<'a> {
     pub(crate) meta: &'a [Meta],
 }
 
+impl<'a> Span<'a> {
+    /// This run cut into runs of at most `n` rows, for kernel calls of a bounded size.
+    pub(crate) fn blocks(self, n: usize) -> impl Iterator<Item = Span<'a>> {
+        let rows = self.meta.len().max(1);
+        let (fs, is, cs) = (
+            self.f32s.len() / rows,
+            self.i8s.len() / rows,
+            self.codes.len() / rows,
+        );
+        self.meta
+            .chunks(n.max(1))
+            .enumerate()
+            .map(move |(b, meta)| {
+                let (lo, hi) = (b * n, b * n + meta.len());
+                Span {
+                    start: self.start + lo,
+                    f32s: &self.f32s[lo * fs..hi * fs],
+                    i8s: &self.i8s[lo * is..hi * is],
+                    codes: &self.codes[lo * cs..hi * cs],
+                    meta,
+                }
+            })
+    }
+}
+
 /// One row's data, borrowed from the caller for [`Store::push`].
 pub(crate) struct NewRow<'a> {
     pub(crate) f32s: &'a [f32],
