@@ -1,5 +1,6 @@
 //! The crate-wide error: one variant per layer, each wrapping that layer's own enum.
 
+use crate::vault::VaultError;
 use crate::{
     AlignError, ConsentError, DetectError, EmbedError, ImageError, MatchError, ModelError,
 };
@@ -22,4 +23,6 @@ pub enum Error {
     Consent(#[from] ConsentError),
     #[error(transparent)]
     Match(#[from] MatchError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
 }

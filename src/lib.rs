@@ -60,6 +60,7 @@ pub mod image;
 pub mod matching;
 mod model;
 pub mod template;
+pub mod vault;
 
 pub use align::{AlignError, AlignedFace, AlignmentTemplate, Similarity};
 pub use consent::{

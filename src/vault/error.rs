@@ -1,0 +1,50 @@
+/// Why the vault refused to store or load something.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VaultError {
+    /// A key of the wrong length.
+    #[error("a vault key is {expected} bytes, got {got}")]
+    KeyLength { expected: usize, got: usize },
+    /// The key does not open this vault (its fingerprint differs from the vault's).
+    #[error("wrong vault key: this vault was sealed under another key")]
+    WrongKey,
+    /// A record failed authentication: altered, moved to another subject, purpose or file, or
+    /// sealed under another key.
+    #[error("{what} failed authentication: it was altered, moved or sealed under another key")]
+    Tampered { what: String },
+    /// A file ends before its header or body does.
+    #[error("{file} is truncated: {needed} bytes needed, {got} present")]
+    Truncated { file: String, needed: u64, got: u64 },
+    /// Not a faceguard vault file.
+    #[error("{file} is not a faceguard vault file")]
+    NotAVaultFile { file: String },
+    /// A vault file of a format this version cannot read.
+    #[error("{file} has format version {found}; this faceguard reads version {supported}")]
+    UnsupportedVersion {
+        file: String,
+        found: u16,
+        supported: u16,
+    },
+    /// A vault file of another kind than expected (a template file where the key file should
+    /// be, say).
+    #[error("{file} holds {found}, not {expected}")]
+    WrongKind {
+        file: String,
+        expected: &'static str,
+        found: String,
+    },
+    /// A file whose checksum does not match its contents: a torn write or flipped bits.
+    #[error("{file} is corrupt: its checksum does not match its contents")]
+    Corrupt { file: String },
+    /// The operating system's random generator failed.
+    #[error("no randomness for a nonce or key: {0}")]
+    Random(String),
+    /// A file-system operation failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        op: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
