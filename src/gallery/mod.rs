@@ -221,8 +221,10 @@ impl<P: Purpose> Gallery<P> {
     }
 
     /// 1:N identification: the `k` best-scoring enrolled subjects (one entry per subject),
-    /// best first, by the gallery's search method. Templates whose consent has ended never
-    /// match, and are erased.
+    /// best first, by the gallery's search method. A template whose consent has ended never
+    /// matches: revocation erases it at once, and an expired one met by a search is erased
+    /// with every other expired template before the search is run again
+    /// (`ledger.sweep_expired()` erases the ones no search meets).
     pub fn identify(
         &self,
         probe: &ProbeTemplate<P>,

@@ -467,13 +467,7 @@ impl Projection {
             return Zeroizing::new(v.to_vec());
         };
         let mut out: Vec<f32> = rows.iter().map(|r| distractors::dot(r, v)).collect();
-        let norm = out
-            .iter()
-            .map(|x| x * x)
-            .sum::<f32>()
-            .sqrt()
-            .max(f32::MIN_POSITIVE);
-        out.iter_mut().for_each(|x| *x /= norm);
+        distractors::normalise(&mut out);
         Zeroizing::new(out)
     }
 }

@@ -128,7 +128,8 @@ pub fn quantiles(mut xs: Vec<f32>) -> [f32; 6] {
     QUANTILES.map(|q| xs[((q * xs.len() as f64) as usize).min(xs.len() - 1)])
 }
 
-fn normalise(v: &mut [f32]) {
+/// Scales `v` to unit length (the zero vector stays zero).
+pub fn normalise(v: &mut [f32]) {
     let norm = v
         .iter()
         .map(|x| x * x)
