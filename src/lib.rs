@@ -65,7 +65,7 @@ pub mod vault;
 pub use align::{AlignError, AlignedFace, AlignmentTemplate, Similarity};
 pub use consent::{
     Clock, ConsentError, ConsentId, ConsentLedger, ConsentRecord, ConsentStatus, ConsentToken,
-    ManualClock, ProbeConsent, Purpose, SubjectId, SystemClock, Timestamp,
+    ManualClock, NamedPurpose, ProbeConsent, Purpose, SubjectId, SystemClock, Timestamp,
 };
 pub use detect::{DetectError, Detector, DetectorConfig, Face};
 pub use embed::{ColorOrder, EmbedError, Embedder, EmbedderSpec};

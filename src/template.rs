@@ -22,6 +22,11 @@ impl SecretVector {
         Some(SecretVector(raw.iter().map(|v| v / norm).collect()))
     }
 
+    /// A vector read back from the vault, already unit length when it was stored.
+    pub(crate) fn from_stored(values: Box<[f32]>) -> Self {
+        SecretVector(values)
+    }
+
     pub(crate) fn as_slice(&self) -> &[f32] {
         &self.0
     }
@@ -99,6 +104,13 @@ impl<P: Purpose, K: TemplateKind> Template<P, K> {
         self.consent.subject.as_ref()
     }
 
+    /// The purpose the template was made for (see [`ConsentToken::purpose`]).
+    ///
+    /// [`ConsentToken::purpose`]: crate::ConsentToken::purpose
+    pub fn purpose(&self) -> &str {
+        &self.consent.purpose
+    }
+
     /// Number of dimensions.
     pub fn dim(&self) -> usize {
         self.vector.as_slice().len()
@@ -119,7 +131,7 @@ impl<P: Purpose, K: TemplateKind> Template<P, K> {
 impl<P: Purpose, K: TemplateKind> fmt::Debug for Template<P, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Template")
-            .field("purpose", &P::NAME)
+            .field("purpose", &&*self.consent.purpose)
             .field("kind", &K::NAME)
             .field("model", &self.model)
             .field("consent", &self.consent.id)

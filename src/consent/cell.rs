@@ -11,6 +11,9 @@ pub(crate) struct ConsentCell {
     pub(crate) ledger: u64,
     /// `None` for a probe consent, which names nobody.
     pub(crate) subject: Option<SubjectId>,
+    /// The purpose consented to ([`Purpose::NAME`](super::Purpose::NAME), or a name given at
+    /// run time): galleries check it at run time as well, for purposes named at run time.
+    pub(crate) purpose: Arc<str>,
     pub(crate) expires_at: Timestamp,
     revoked: AtomicBool,
     clock: Arc<dyn Clock>,
@@ -21,6 +24,7 @@ impl ConsentCell {
         id: ConsentId,
         ledger: u64,
         subject: Option<SubjectId>,
+        purpose: Arc<str>,
         expires_at: Timestamp,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -28,6 +32,7 @@ impl ConsentCell {
             id,
             ledger,
             subject,
+            purpose,
             expires_at,
             revoked: AtomicBool::new(false),
             clock,

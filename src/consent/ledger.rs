@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use super::purpose::{self, NamedPurpose};
 use super::{
     Clock, ConsentCell, ConsentError, ConsentId, ConsentToken, ProbeConsent, Purpose, SubjectId,
     SystemClock, Timestamp,
@@ -66,6 +67,42 @@ struct State {
     galleries: Vec<Weak<gallery::Shared>>,
 }
 
+/// A checked request for an enrolment consent, not yet recorded.
+pub(crate) struct GrantRequest {
+    purpose: String,
+    subject: SubjectId,
+    notice_sha256: [u8; 32],
+    valid_for: Duration,
+}
+
+impl GrantRequest {
+    /// Checks the notice and the validity against the purpose's limit.
+    pub(crate) fn new(
+        purpose: &str,
+        max_validity: Duration,
+        subject: SubjectId,
+        notice: &str,
+        valid_for: Duration,
+    ) -> Result<Self, ConsentError> {
+        if notice.trim().is_empty() {
+            return Err(ConsentError::EmptyNotice);
+        }
+        if valid_for.as_secs() == 0 || valid_for > max_validity {
+            return Err(ConsentError::InvalidValidity {
+                purpose: purpose.to_string(),
+                requested_secs: valid_for.as_secs(),
+                max_secs: max_validity.as_secs(),
+            });
+        }
+        Ok(GrantRequest {
+            purpose: purpose.to_string(),
+            subject,
+            notice_sha256: Sha256::digest(notice.as_bytes()).into(),
+            valid_for,
+        })
+    }
+}
+
 /// The only issuer of consent tokens, and the authority that revokes them.
 ///
 /// Galleries are made by the ledger ([`ConsentLedger::gallery`]) so that revoking or expiring
@@ -119,68 +156,143 @@ impl ConsentLedger {
         notice: &str,
         valid_for: Duration,
     ) -> Result<ConsentToken<P>, ConsentError> {
-        if notice.trim().is_empty() {
-            return Err(ConsentError::EmptyNotice);
-        }
-        if valid_for.as_secs() == 0 || valid_for > P::MAX_VALIDITY {
-            return Err(ConsentError::InvalidValidity {
-                purpose: P::NAME,
-                requested_secs: valid_for.as_secs(),
-                max_secs: P::MAX_VALIDITY.as_secs(),
-            });
-        }
+        let request = GrantRequest::new(P::NAME, P::MAX_VALIDITY, subject, notice, valid_for)?;
+        self.grant_with(request, |_| Ok::<(), ConsentError>(()))
+            .map(ConsentToken::new)
+    }
+
+    /// [`grant`](Self::grant) for a purpose named at run time (see [`NamedPurpose`]), valid
+    /// for at most [`NamedPurpose`]'s [`MAX_VALIDITY`](Purpose::MAX_VALIDITY).
+    pub fn grant_named(
+        &self,
+        purpose: &str,
+        subject: SubjectId,
+        notice: &str,
+        valid_for: Duration,
+    ) -> Result<ConsentToken<NamedPurpose>, ConsentError> {
+        purpose::check_name(purpose)?;
+        let request = GrantRequest::new(
+            purpose,
+            NamedPurpose::MAX_VALIDITY,
+            subject,
+            notice,
+            valid_for,
+        )?;
+        self.grant_with(request, |_| Ok::<(), ConsentError>(()))
+            .map(ConsentToken::new)
+    }
+
+    /// Records a validated grant: `persist` sees the record first (the vault writes it to
+    /// flash there) and the consent exists only if it succeeds.
+    pub(crate) fn grant_with<E: From<ConsentError>>(
+        &self,
+        request: GrantRequest,
+        persist: impl FnOnce(&ConsentRecord) -> Result<(), E>,
+    ) -> Result<Arc<ConsentCell>, E> {
         let now = self.now();
         let mut state = self.lock();
         let id = ConsentId(state.next_id);
-        state.next_id += 1;
-        let expires_at = now.after(valid_for);
-        let cell = Arc::new(ConsentCell::new(
-            id,
-            self.id,
-            Some(subject.clone()),
-            expires_at,
-            self.clock.clone(),
-        ));
         let record = ConsentRecord {
             id,
-            subject,
-            purpose: P::NAME.to_string(),
-            notice_sha256: Sha256::digest(notice.as_bytes()).into(),
+            subject: request.subject,
+            purpose: request.purpose,
+            notice_sha256: request.notice_sha256,
             granted_at: now,
-            expires_at,
+            expires_at: now.after(request.valid_for),
             revoked_at: None,
         };
+        persist(&record)?;
+        state.next_id += 1;
+        Ok(self.insert(&mut state, record))
+    }
+
+    /// Puts a record read back from storage on the ledger, as it was (revoked, expired or
+    /// active), and returns its live cell.
+    pub(crate) fn restore(&self, record: ConsentRecord) -> Arc<ConsentCell> {
+        let mut state = self.lock();
+        state.next_id = state.next_id.max(record.id.0.saturating_add(1));
+        self.insert(&mut state, record)
+    }
+
+    fn insert(&self, state: &mut State, record: ConsentRecord) -> Arc<ConsentCell> {
+        let cell = Arc::new(ConsentCell::new(
+            record.id,
+            self.id,
+            Some(record.subject.clone()),
+            record.purpose.as_str().into(),
+            record.expires_at,
+            self.clock.clone(),
+        ));
+        if record.revoked_at.is_some() {
+            cell.revoke();
+        }
+        let swept = record.status_at(self.now()) != ConsentStatus::Active;
         state.entries.insert(
-            id,
+            record.id,
             Entry {
                 record,
                 cell: cell.clone(),
-                swept: false,
+                swept,
             },
         );
-        Ok(ConsentToken::new(cell))
+        cell
     }
 
     /// Issues a token for an existing consent, e.g. to enrol another photo later. Fails if the
     /// consent is unknown, for another purpose, revoked or expired.
     pub fn token<P: Purpose>(&self, id: ConsentId) -> Result<ConsentToken<P>, ConsentError> {
+        self.token_for(id, Some(P::NAME)).map(ConsentToken::new)
+    }
+
+    /// [`token`](Self::token) for a consent of any purpose, checked at run time wherever the
+    /// token is used (see [`NamedPurpose`]).
+    pub fn token_named(&self, id: ConsentId) -> Result<ConsentToken<NamedPurpose>, ConsentError> {
+        self.token_for(id, None).map(ConsentToken::new)
+    }
+
+    fn token_for(
+        &self,
+        id: ConsentId,
+        purpose: Option<&str>,
+    ) -> Result<Arc<ConsentCell>, ConsentError> {
         let state = self.lock();
         let entry = state.entries.get(&id).ok_or(ConsentError::Unknown(id))?;
-        if entry.record.purpose != P::NAME {
+        if let Some(purpose) = purpose.filter(|p| *p != entry.record.purpose) {
             return Err(ConsentError::PurposeMismatch {
                 consent: id,
                 granted: entry.record.purpose.clone(),
-                requested: P::NAME,
+                requested: purpose.to_string(),
             });
         }
         entry.cell.check()?;
-        Ok(ConsentToken::new(entry.cell.clone()))
+        Ok(entry.cell.clone())
     }
 
     /// Issues a one-off consent for one capture (a probe) for purpose `P`, after the person
     /// was shown `notice`. Nothing is recorded: the consent lives only in the probe template
     /// it allows.
     pub fn probe_consent<P: Purpose>(&self, notice: &str) -> Result<ProbeConsent<P>, ConsentError> {
+        self.probe_cell(P::NAME, P::PROBE_VALIDITY, notice)
+            .map(ProbeConsent::new)
+    }
+
+    /// [`probe_consent`](Self::probe_consent) for a purpose named at run time.
+    pub fn probe_consent_named(
+        &self,
+        purpose: &str,
+        notice: &str,
+    ) -> Result<ProbeConsent<NamedPurpose>, ConsentError> {
+        purpose::check_name(purpose)?;
+        self.probe_cell(purpose, NamedPurpose::PROBE_VALIDITY, notice)
+            .map(ProbeConsent::new)
+    }
+
+    fn probe_cell(
+        &self,
+        purpose: &str,
+        validity: Duration,
+        notice: &str,
+    ) -> Result<Arc<ConsentCell>, ConsentError> {
         if notice.trim().is_empty() {
             return Err(ConsentError::EmptyNotice);
         }
@@ -190,14 +302,15 @@ impl ConsentLedger {
             state.next_probe += 1;
             ConsentId(u64::MAX - state.next_probe)
         };
-        let expires_at = self.now().after(P::PROBE_VALIDITY);
-        Ok(ProbeConsent::new(Arc::new(ConsentCell::new(
+        let expires_at = self.now().after(validity);
+        Ok(Arc::new(ConsentCell::new(
             id,
             self.id,
             None,
+            purpose.into(),
             expires_at,
             self.clock.clone(),
-        ))))
+        )))
     }
 
     /// Revokes a consent: its tokens and templates stop working at once, and its templates
@@ -261,6 +374,25 @@ impl ConsentLedger {
         expired
     }
 
+    /// Marks consents as ended by a sweep the caller recorded, and erases their templates from
+    /// every gallery of this ledger.
+    pub(crate) fn end(&self, ids: &[ConsentId]) {
+        let galleries = {
+            let mut state = self.lock();
+            for id in ids {
+                if let Some(entry) = state.entries.get_mut(id) {
+                    entry.swept = true;
+                }
+            }
+            live_galleries(&mut state)
+        };
+        for id in ids {
+            for g in &galleries {
+                g.erase_consent(*id);
+            }
+        }
+    }
+
     /// The record of one consent.
     pub fn record(&self, id: ConsentId) -> Option<ConsentRecord> {
         self.lock().entries.get(&id).map(|e| e.record.clone())
@@ -278,11 +410,21 @@ impl ConsentLedger {
     /// A new, empty gallery for purpose `P`, whose templates this ledger erases when their
     /// consent is revoked or expires.
     pub fn gallery<P: Purpose>(&self) -> Gallery<P> {
-        let gallery = Gallery::new(self.id);
-        self.lock()
-            .galleries
-            .push(Arc::downgrade(&gallery.shared()));
-        gallery
+        Gallery::from_shared(self.gallery_for(P::NAME))
+    }
+
+    /// A new, empty gallery for a purpose named at run time (see [`NamedPurpose`]): it takes
+    /// only templates whose consent names this purpose.
+    pub fn gallery_named(&self, purpose: &str) -> Result<Gallery<NamedPurpose>, ConsentError> {
+        purpose::check_name(purpose)?;
+        Ok(Gallery::from_shared(self.gallery_for(purpose)))
+    }
+
+    /// A new gallery store for `purpose`, registered so that ending a consent erases here.
+    pub(crate) fn gallery_for(&self, purpose: &str) -> Arc<gallery::Shared> {
+        let shared = Arc::new(gallery::Shared::new(self.id, purpose.into()));
+        self.lock().galleries.push(Arc::downgrade(&shared));
+        shared
     }
 }
 

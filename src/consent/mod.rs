@@ -25,8 +25,9 @@ mod token;
 
 pub(crate) use cell::ConsentCell;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub(crate) use ledger::GrantRequest;
 pub use ledger::{ConsentLedger, ConsentRecord, ConsentStatus};
-pub use purpose::Purpose;
+pub use purpose::{NamedPurpose, Purpose};
 pub use subject::{ConsentId, SubjectId};
 pub use token::{ConsentToken, ProbeConsent};
 
@@ -56,8 +57,11 @@ pub enum ConsentError {
     PurposeMismatch {
         consent: ConsentId,
         granted: String,
-        requested: &'static str,
+        requested: String,
     },
+    /// A purpose name given at run time is empty, too long, or holds control characters.
+    #[error("purpose name is invalid: {0}")]
+    InvalidPurpose(&'static str),
     /// The subject id is empty, too long, or holds control characters.
     #[error("subject id is invalid: {0}")]
     InvalidSubject(&'static str),
@@ -69,7 +73,7 @@ pub enum ConsentError {
     /// The requested validity is zero or longer than the purpose allows.
     #[error("consent validity of {requested_secs} s is not allowed for purpose {purpose:?}: it must be between 1 s and {max_secs} s")]
     InvalidValidity {
-        purpose: &'static str,
+        purpose: String,
         requested_secs: u64,
         max_secs: u64,
     },

@@ -41,6 +41,12 @@ impl<P: Purpose> ConsentToken<P> {
         self.cell.expires_at
     }
 
+    /// The purpose consented to: `P::NAME`, or the name given at run time for
+    /// [`NamedPurpose`](super::NamedPurpose).
+    pub fn purpose(&self) -> &str {
+        &self.cell.purpose
+    }
+
     /// Whether the consent still covers enrolment now (not revoked, not expired).
     pub fn check(&self) -> Result<(), ConsentError> {
         self.cell.check()
@@ -51,7 +57,7 @@ impl<P: Purpose> fmt::Debug for ConsentToken<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConsentToken")
             .field("id", &self.cell.id)
-            .field("purpose", &P::NAME)
+            .field("purpose", &&*self.cell.purpose)
             .field("subject", &self.cell.subject)
             .field("expires_at", &self.cell.expires_at)
             .finish()
@@ -85,7 +91,7 @@ impl<P: Purpose> ProbeConsent<P> {
 impl<P: Purpose> fmt::Debug for ProbeConsent<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProbeConsent")
-            .field("purpose", &P::NAME)
+            .field("purpose", &&*self.cell.purpose)
             .field("expires_at", &self.cell.expires_at)
             .finish()
     }

@@ -93,10 +93,32 @@ impl Store {
 pub(crate) struct Shared {
     /// The ledger whose consents this gallery holds templates of.
     ledger: u64,
+    /// The purpose of every template here, checked at run time too (for purposes named at
+    /// run time).
+    purpose: Arc<str>,
     store: RwLock<Store>,
 }
 
 impl Shared {
+    pub(crate) fn new(ledger: u64, purpose: Arc<str>) -> Self {
+        Shared {
+            ledger,
+            purpose,
+            store: RwLock::new(Store {
+                model: None,
+                index: None,
+                owners: Vec::new(),
+                subjects: HashMap::new(),
+                next_group: 0,
+                matcher: Matcher::default(),
+                search: SearchConfig {
+                    method: Method::ExactI8,
+                    threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+                },
+            }),
+        }
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, Store> {
         self.store.read().unwrap_or_else(|p| p.into_inner())
     }
@@ -113,90 +135,45 @@ impl Shared {
     pub(crate) fn erase_consent(&self, consent: ConsentId) -> usize {
         self.write().erase_where(|c| c.id == consent)
     }
-}
 
-/// The enrolled templates of purpose `P`, made by [`ConsentLedger::gallery`] so that ending a
-/// consent erases its templates here.
-///
-/// `Send + Sync`: enrol and identify from several threads.
-///
-/// [`ConsentLedger::gallery`]: crate::ConsentLedger::gallery
-pub struct Gallery<P: Purpose> {
-    shared: Arc<Shared>,
-    _purpose: PhantomData<fn() -> P>,
-}
-
-impl<P: Purpose> Gallery<P> {
-    pub(crate) fn new(ledger: u64) -> Self {
-        Gallery {
-            shared: Arc::new(Shared {
-                ledger,
-                store: RwLock::new(Store {
-                    model: None,
-                    index: None,
-                    owners: Vec::new(),
-                    subjects: HashMap::new(),
-                    next_group: 0,
-                    matcher: Matcher::default(),
-                    search: SearchConfig {
-                        method: Method::ExactI8,
-                        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-                    },
-                }),
-            }),
-            _purpose: PhantomData,
-        }
-    }
-
-    pub(crate) fn shared(&self) -> Arc<Shared> {
-        self.shared.clone()
-    }
-
-    /// Sets the decision threshold used by [`identify`](Self::identify).
-    pub fn set_matcher(&self, matcher: Matcher) {
-        self.shared.write().matcher = matcher;
-    }
-
-    /// The decision threshold in use.
-    pub fn matcher(&self) -> Matcher {
-        self.shared.read().matcher
-    }
-
-    /// Sets how [`identify`](Self::identify) scores the gallery. The default,
-    /// [`Method::ExactI8`], returns exactly the best `f32` scores while reading a quarter of
-    /// the bytes; [`Method::Fast`] is for galleries of hundreds of thousands of templates.
-    pub fn set_method(&self, method: Method) {
-        self.shared.write().search.method = method;
-    }
-
-    /// Sets the number of threads a search may use (default: the CPU count). Galleries below
-    /// some 16,000 templates per thread are scanned on fewer threads.
-    pub fn set_threads(&self, threads: usize) {
-        self.shared.write().search.threads = threads.max(1);
-    }
-
-    /// Stores `template`; its memory is wiped once copied into the gallery. Fails if its
-    /// consent has ended or it comes from another model than the templates already here.
-    pub fn enroll(&self, template: Template<P>) -> Result<(), MatchError> {
-        let mut store = self.shared.write();
-        // Checked under the gallery lock: a revocation either happened before (refused here)
-        // or erases this template right after.
-        template.check_consent()?;
-        if template.consent.ledger != self.shared.ledger {
+    /// Refuses a consent of another ledger or purpose, or one that has ended.
+    fn admit(&self, consent: &ConsentCell) -> Result<(), MatchError> {
+        consent.check()?;
+        if consent.ledger != self.ledger {
             return Err(ConsentError::ForeignLedger {
-                consent: template.consent.id,
+                consent: consent.id,
             }
             .into());
         }
-        if let Some(model) = store.model {
-            same_model(model, template.model)?;
+        if *consent.purpose != *self.purpose {
+            return Err(ConsentError::PurposeMismatch {
+                consent: consent.id,
+                granted: consent.purpose.to_string(),
+                requested: self.purpose.to_string(),
+            }
+            .into());
         }
-        let subject = template
-            .consent
+        Ok(())
+    }
+
+    /// Stores a copy of `vector`, enrolled under `consent` by `model`.
+    pub(crate) fn enroll(
+        &self,
+        vector: &[f32],
+        model: ModelId,
+        consent: &Arc<ConsentCell>,
+    ) -> Result<(), MatchError> {
+        let mut store = self.write();
+        // Checked under the gallery lock: a revocation either happened before (refused here)
+        // or erases this template right after.
+        self.admit(consent)?;
+        if let Some(stored) = store.model {
+            same_model(stored, model)?;
+        }
+        let subject = consent
             .subject
             .as_ref()
             .expect("enrolment templates name their subject");
-        let vector = template.vector.as_slice();
         let store = &mut *store;
         let group = match store.subjects.get(subject) {
             Some(&(group, _)) => group,
@@ -215,9 +192,127 @@ impl<P: Purpose> Gallery<P> {
             }
         }
         store.add_row_of(subject);
-        store.model = Some(template.model);
-        store.owners.push(template.consent.clone());
+        store.model = Some(model);
+        store.owners.push(consent.clone());
         Ok(())
+    }
+
+    /// See [`Gallery::identify`].
+    pub(crate) fn identify(
+        &self,
+        probe: &[f32],
+        model: ModelId,
+        consent: &ConsentCell,
+        k: usize,
+    ) -> Result<Vec<Candidate>, MatchError> {
+        self.admit(consent)?;
+        let now = consent.now();
+        loop {
+            {
+                let store = self.read();
+                let (Some(stored), Some(index)) = (store.model, store.index.as_ref()) else {
+                    return Ok(Vec::new());
+                };
+                same_model(stored, model)?;
+                let options = SearchOptions::new(k)
+                    .per_group(true)
+                    .method(store.search.method)
+                    .threads(store.search.threads);
+                let hits = index.search(probe, &options)?.hits;
+                // Revocation erases templates at once; expiry is noticed here. A hit whose
+                // consent has ended sends every ended template away and the search again.
+                if hits
+                    .iter()
+                    .all(|h| store.owners[h.row].check_at(now).is_ok())
+                {
+                    return Ok(hits.iter().map(|h| store.candidate(h)).collect());
+                }
+            }
+            self.erase_ended(now);
+        }
+    }
+
+    /// Number of stored templates.
+    pub(crate) fn len(&self) -> usize {
+        self.read().owners.len()
+    }
+
+    /// Number of distinct enrolled subjects.
+    pub(crate) fn subject_count(&self) -> usize {
+        self.read().subjects.len()
+    }
+
+    /// The enrolled subjects.
+    pub(crate) fn subjects(&self) -> Vec<SubjectId> {
+        self.read().subjects.keys().cloned().collect()
+    }
+
+    pub(crate) fn set_matcher(&self, matcher: Matcher) {
+        self.write().matcher = matcher;
+    }
+
+    pub(crate) fn matcher(&self) -> Matcher {
+        self.read().matcher
+    }
+}
+
+/// The enrolled templates of purpose `P`, made by [`ConsentLedger::gallery`] so that ending a
+/// consent erases its templates here.
+///
+/// `Send + Sync`: enrol and identify from several threads.
+///
+/// [`ConsentLedger::gallery`]: crate::ConsentLedger::gallery
+pub struct Gallery<P: Purpose> {
+    shared: Arc<Shared>,
+    _purpose: PhantomData<fn() -> P>,
+}
+
+impl<P: Purpose> Gallery<P> {
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Self {
+        Gallery {
+            shared,
+            _purpose: PhantomData,
+        }
+    }
+
+    /// The purpose of this gallery: `P::NAME`, or the name given at run time for
+    /// [`NamedPurpose`](crate::NamedPurpose).
+    pub fn purpose(&self) -> &str {
+        &self.shared.purpose
+    }
+
+    /// Sets the decision threshold used by [`identify`](Self::identify).
+    pub fn set_matcher(&self, matcher: Matcher) {
+        self.shared.set_matcher(matcher);
+    }
+
+    /// The decision threshold in use.
+    pub fn matcher(&self) -> Matcher {
+        self.shared.matcher()
+    }
+
+    /// Sets how [`identify`](Self::identify) scores the gallery. The default,
+    /// [`Method::ExactI8`], returns exactly the best `f32` scores while reading a quarter of
+    /// the bytes; [`Method::Fast`] is for galleries of hundreds of thousands of templates.
+    pub fn set_method(&self, method: Method) {
+        self.shared.write().search.method = method;
+    }
+
+    /// Sets the number of threads a search may use (default: the CPU count). Galleries below
+    /// some 16,000 templates per thread are scanned on fewer threads.
+    pub fn set_threads(&self, threads: usize) {
+        self.shared.write().search.threads = threads.max(1);
+    }
+
+    /// Stores `template`; its memory is wiped once copied into the gallery. Fails if its
+    /// consent has ended, names another purpose, or it comes from another model than the
+    /// templates already here.
+    pub fn enroll(&self, template: Template<P>) -> Result<(), MatchError> {
+        self.shared.enroll(
+            template.vector.as_slice(),
+            template.model,
+            &template.consent,
+        )
     }
 
     /// 1:N identification: the `k` best-scoring enrolled subjects (one entry per subject),
@@ -230,36 +325,13 @@ impl<P: Purpose> Gallery<P> {
         probe: &ProbeTemplate<P>,
         k: usize,
     ) -> Result<Vec<Candidate>, MatchError> {
-        probe.check_consent()?;
-        let now = probe.consent.now();
-        loop {
-            {
-                let store = self.shared.read();
-                let (Some(model), Some(index)) = (store.model, store.index.as_ref()) else {
-                    return Ok(Vec::new());
-                };
-                same_model(model, probe.model)?;
-                let options = SearchOptions::new(k)
-                    .per_group(true)
-                    .method(store.search.method)
-                    .threads(store.search.threads);
-                let hits = index.search(probe.vector.as_slice(), &options)?.hits;
-                // Revocation erases templates at once; expiry is noticed here. A hit whose
-                // consent has ended sends every ended template away and the search again.
-                if hits
-                    .iter()
-                    .all(|h| store.owners[h.row].check_at(now).is_ok())
-                {
-                    return Ok(hits.iter().map(|h| store.candidate(h)).collect());
-                }
-            }
-            self.shared.erase_ended(now);
-        }
+        self.shared
+            .identify(probe.vector.as_slice(), probe.model, &probe.consent, k)
     }
 
     /// Number of stored templates.
     pub fn len(&self) -> usize {
-        self.shared.read().owners.len()
+        self.shared.len()
     }
 
     /// Whether the gallery holds no template.
@@ -269,7 +341,7 @@ impl<P: Purpose> Gallery<P> {
 
     /// Number of distinct enrolled subjects.
     pub fn subject_count(&self) -> usize {
-        self.shared.read().subjects.len()
+        self.shared.subject_count()
     }
 
     /// Dimension of the stored templates (0 while empty).
@@ -300,7 +372,7 @@ impl Store {
 impl<P: Purpose> std::fmt::Debug for Gallery<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gallery")
-            .field("purpose", &P::NAME)
+            .field("purpose", &self.purpose())
             .field("templates", &self.len())
             .finish_non_exhaustive()
     }

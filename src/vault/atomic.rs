@@ -6,116 +6,95 @@
 //! file or the new one, never a mix. A crash before the rename leaves a stray temporary file,
 //! which [`remove_leftovers`] deletes when the vault is opened.
 
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::Path;
-
+use super::storage::Storage;
 use super::VaultError;
 
 const TMP_SUFFIX: &str = ".tmp";
 
-fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> VaultError + 'a {
-    move |source| VaultError::Io {
-        op,
-        path: path.display().to_string(),
-        source,
-    }
+/// The temporary name `replace` writes `name` under.
+pub fn temp_name(name: &str) -> String {
+    format!(".{name}{TMP_SUFFIX}")
 }
 
-/// Atomically replaces (or creates) `dir/name` with `bytes`, durably.
-pub fn replace(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), VaultError> {
-    let target = dir.join(name);
-    let tmp = dir.join(format!(".{name}{TMP_SUFFIX}"));
-    {
-        let mut file = File::create(&tmp).map_err(io("create", &tmp))?;
-        file.write_all(bytes).map_err(io("write", &tmp))?;
-        file.sync_all().map_err(io("fsync", &tmp))?;
-    }
-    fs::rename(&tmp, &target).map_err(io("rename", &target))?;
-    sync_dir(dir)
-}
-
-/// Flushes a directory's entries (the names created, renamed and removed in it).
-pub fn sync_dir(dir: &Path) -> Result<(), VaultError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io("fsync directory", dir))
-}
-
-/// `dir/name`'s contents, or `None` if there is no such file.
-pub fn read(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, VaultError> {
-    let path = dir.join(name);
-    match fs::read(&path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io("read", &path)(e)),
-    }
+/// Atomically replaces (or creates) `name` with `bytes`, durably.
+pub fn replace(storage: &dyn Storage, name: &str, bytes: &[u8]) -> Result<(), VaultError> {
+    let tmp = temp_name(name);
+    storage.write_new(&tmp, bytes)?;
+    storage.sync(&tmp)?;
+    storage.rename(&tmp, name)?;
+    storage.sync_dir()
 }
 
 /// Deletes the temporary files a crash left behind; returns how many.
-pub fn remove_leftovers(dir: &Path) -> Result<usize, VaultError> {
+pub fn remove_leftovers(storage: &dyn Storage) -> Result<usize, VaultError> {
     let mut removed = 0;
-    for entry in fs::read_dir(dir).map_err(io("list", dir))? {
-        let entry = entry.map_err(io("list", dir))?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
+    for name in storage.list()? {
         if name.starts_with('.') && name.ends_with(TMP_SUFFIX) {
-            fs::remove_file(entry.path()).map_err(io("remove", &entry.path()))?;
+            storage.remove(&name)?;
             removed += 1;
         }
     }
     if removed > 0 {
-        sync_dir(dir)?;
+        storage.sync_dir()?;
     }
     Ok(removed)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::storage::mem::{MemStorage, Outcome, OUTCOMES};
+    use super::super::storage::DirStorage;
     use super::*;
-
-    fn temp_dir(label: &str) -> std::path::PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("faceguard-atomic-{label}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
 
     #[test]
     fn replace_writes_then_replaces_whole_files() {
-        let dir = temp_dir("replace");
-        assert_eq!(read(&dir, "keys").unwrap(), None);
-        replace(&dir, "keys", b"first").unwrap();
-        replace(&dir, "keys", b"second, longer").unwrap();
+        let dir = std::env::temp_dir().join(format!("faceguard-atomic-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let storage = DirStorage::create(&dir).unwrap();
+        assert_eq!(storage.read("keys").unwrap(), None);
+        replace(&storage, "keys", b"first").unwrap();
+        replace(&storage, "keys", b"second, longer").unwrap();
         assert_eq!(
-            read(&dir, "keys").unwrap().as_deref(),
+            storage.read("keys").unwrap().as_deref(),
             Some(&b"second, longer"[..])
         );
-        assert_eq!(
-            fs::read_dir(&dir).unwrap().count(),
-            1,
-            "no temporary file is left"
-        );
-        fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(storage.list().unwrap(), ["keys"], "no temporary file is left");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
-    fn a_crash_before_the_rename_leaves_the_old_file_and_a_leftover_that_is_cleaned() {
-        let dir = temp_dir("crash");
-        replace(&dir, "keys", b"old").unwrap();
-        // What a power cut between writing the temporary file and renaming it leaves.
-        fs::write(dir.join(".keys.tmp"), b"new, half writ").unwrap();
-        assert_eq!(read(&dir, "keys").unwrap().as_deref(), Some(&b"old"[..]));
-        assert_eq!(remove_leftovers(&dir).unwrap(), 1);
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
-        fs::remove_dir_all(&dir).unwrap();
+    fn a_power_cut_at_any_step_leaves_the_old_file_or_the_new_one() {
+        for step in 0..4 {
+            for outcome in OUTCOMES {
+                let fs = MemStorage::new();
+                replace(&fs, "keys", b"old contents").unwrap();
+                fs.crash_after(step);
+                assert!(replace(&fs, "keys", b"new contents, longer").is_err());
+                let rebooted = fs.after_crash(outcome);
+                remove_leftovers(&rebooted).unwrap();
+                let found = rebooted.read("keys").unwrap().unwrap();
+                assert!(
+                    found == b"old contents" || found == b"new contents, longer",
+                    "step {step}, {outcome:?}: {found:?}"
+                );
+                assert_eq!(rebooted.list().unwrap(), ["keys"]);
+            }
+        }
+        // After the directory is flushed, the new file is there whatever the cache kept.
+        let fs = MemStorage::new();
+        replace(&fs, "keys", b"new").unwrap();
+        let rebooted = fs.after_crash(Outcome::Lost);
+        assert_eq!(rebooted.read("keys").unwrap().as_deref(), Some(&b"new"[..]));
     }
 
     #[test]
     fn a_missing_directory_is_an_io_error_naming_the_path() {
         let dir = std::env::temp_dir().join("faceguard-no-such-dir-for-atomic-test");
-        let err = replace(&dir, "keys", b"x").unwrap_err();
+        let storage = DirStorage::existing(&dir);
+        assert!(matches!(storage, Err(VaultError::NoVault { .. })));
+        let storage = DirStorage::create(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let err = replace(&storage, "keys", b"x").unwrap_err();
         assert!(matches!(err, VaultError::Io { op: "create", .. }), "{err}");
         assert!(err.to_string().contains("faceguard-no-such-dir"), "{err}");
     }

@@ -36,6 +36,23 @@ pub enum VaultError {
     /// A file whose checksum does not match its contents: a torn write or flipped bits.
     #[error("{file} is corrupt: its checksum does not match its contents")]
     Corrupt { file: String },
+    /// There is no vault (or no complete one) at this place.
+    #[error("no faceguard vault in {dir}: {why}")]
+    NoVault { dir: String, why: String },
+    /// `create` was asked to make a vault where one already exists.
+    #[error("{dir} already holds a faceguard vault")]
+    AlreadyExists { dir: String },
+    /// A file is an older copy than the rest of the vault says it must be: a rollback to
+    /// undo a revocation, or a restore from an old backup.
+    #[error("{file} was replaced by an older copy: {why}")]
+    RolledBack { file: String, why: String },
+    /// Storage failed earlier in this session, so what is on the medium is unknown until
+    /// the vault is opened again (which recovers it).
+    #[error("the vault is unusable after a failed write; open it again to recover")]
+    Poisoned,
+    /// A record's plaintext, authenticated but not understood (written by a newer version).
+    #[error("{what} cannot be read: {why}")]
+    Malformed { what: String, why: String },
     /// The operating system's random generator failed.
     #[error("no randomness for a nonce or key: {0}")]
     Random(String),

@@ -16,10 +16,17 @@
 
 pub mod atomic;
 mod error;
+mod event;
 pub mod frame;
+mod head;
+pub mod journal;
 mod key;
+mod keys;
 pub mod seal;
+pub mod storage;
 
 pub use error::VaultError;
+pub use event::{AuditEntry, Event};
+pub use storage::{DirStorage, Storage};
 pub use key::{KeyProvider, VaultKey, KEY_LEN};
 pub use seal::Binding;

@@ -25,8 +25,11 @@ pub const OVERHEAD: usize = NONCE_LEN + TAG_LEN;
 /// What a record is and whom it belongs to: authenticated with the record, not stored in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Binding<'a> {
-    /// The kind of record (`"template"`, `"subject-key"`, ...).
+    /// The kind of record (`"template"`, `"data-key"`, ...).
     pub kind: &'a str,
+    /// The vault it belongs to (its random id), so that records do not move between vaults
+    /// sealed under one key.
+    pub vault: Option<[u8; 16]>,
     /// The subject it belongs to.
     pub subject: Option<&'a str>,
     /// The purpose it serves.
@@ -45,8 +48,9 @@ impl Binding<'_> {
         out.extend_from_slice(b"faceguard vault record\0");
         out.extend_from_slice(&SEAL_VERSION.to_le_bytes());
         let consent = self.consent.map(u64::to_le_bytes);
-        let fields: [Option<&[u8]>; 5] = [
+        let fields: [Option<&[u8]>; 6] = [
             Some(self.kind.as_bytes()),
+            self.vault.as_ref().map(|v| &v[..]),
             self.subject.map(str::as_bytes),
             self.purpose.map(str::as_bytes),
             consent.as_ref().map(|c| &c[..]),

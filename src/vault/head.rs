@@ -1,0 +1,100 @@
+//! The head file: the vault's identity and the anchor of its journal, sealed under the vault
+//! key.
+//!
+//! ```text
+//! frame "HEAD" { vault id (16) | vault-key fingerprint (8) | key epoch u32 |
+//!                sealed(vault key, "head" bound to the vault id and epoch) {
+//!                    journal key (32) | entries u64 | chain (32) } }
+//! ```
+//!
+//! It is replaced atomically after every commit, so it vouches for the journal: how many
+//! entries it has and the chain value after the last. The journal key (random, made at
+//! creation) seals the journal's events; the head wraps it under the vault key, which is all a
+//! key rotation has to re-seal besides the data keys.
+
+use zeroize::Zeroizing;
+
+use super::seal::{self, Binding};
+use super::{frame, VaultError, VaultKey, KEY_LEN};
+
+/// The head's file name.
+pub const FILE: &str = "HEAD";
+const KIND: frame::Kind = frame::Kind(*b"HEAD");
+const PLAIN_LEN: usize = KEY_LEN + 8 + 32;
+
+/// What the head says.
+pub struct Head {
+    pub vault: [u8; 16],
+    /// Fingerprint of the vault key it is sealed under.
+    pub fingerprint: [u8; 8],
+    /// How many times the vault key was rotated; names the current key files.
+    pub epoch: u32,
+    pub journal_key: VaultKey,
+    /// Entries in the journal when the head was written.
+    pub entries: u64,
+    /// The journal's chain value after its last entry.
+    pub chain: [u8; 32],
+}
+
+fn binding(vault: &[u8; 16], epoch: u32) -> Binding<'_> {
+    Binding {
+        kind: "head",
+        vault: Some(*vault),
+        consent: Some(u64::from(epoch)),
+        ..Binding::default()
+    }
+}
+
+impl Head {
+    /// The head file, sealed under `key` (whose fingerprint it records).
+    pub fn encode(&self, key: &VaultKey) -> Result<Vec<u8>, VaultError> {
+        let mut plain = Zeroizing::new(Vec::with_capacity(PLAIN_LEN));
+        plain.extend_from_slice(self.journal_key.bytes());
+        plain.extend_from_slice(&self.entries.to_le_bytes());
+        plain.extend_from_slice(&self.chain);
+        let sealed = seal::seal(key, &binding(&self.vault, self.epoch), &plain)?;
+        let mut body = Vec::with_capacity(28 + sealed.len());
+        body.extend_from_slice(&self.vault);
+        body.extend_from_slice(&key.fingerprint());
+        body.extend_from_slice(&self.epoch.to_le_bytes());
+        body.extend_from_slice(&sealed);
+        Ok(frame::encode(KIND, &body))
+    }
+
+    /// Reads a head file with `key`: [`VaultError::WrongKey`] if it was sealed under another
+    /// key, [`VaultError::Tampered`] if it fails authentication.
+    pub fn decode(bytes: &[u8], key: &VaultKey) -> Result<Head, VaultError> {
+        let body = frame::decode(FILE, KIND, bytes)?;
+        let malformed = || VaultError::Corrupt {
+            file: FILE.to_string(),
+        };
+        if body.len() < 28 {
+            return Err(malformed());
+        }
+        let vault: [u8; 16] = body[..16].try_into().map_err(|_| malformed())?;
+        let fingerprint: [u8; 8] = body[16..24].try_into().map_err(|_| malformed())?;
+        let epoch = u32::from_le_bytes(body[24..28].try_into().map_err(|_| malformed())?);
+        if fingerprint != key.fingerprint() {
+            return Err(VaultError::WrongKey);
+        }
+        let plain = seal::open(key, &binding(&vault, epoch), &body[28..]).map_err(|_| {
+            VaultError::Tampered {
+                what: FILE.to_string(),
+            }
+        })?;
+        if plain.len() != PLAIN_LEN {
+            return Err(VaultError::Malformed {
+                what: FILE.to_string(),
+                why: format!("{} bytes of content, expected {PLAIN_LEN}", plain.len()),
+            });
+        }
+        Ok(Head {
+            vault,
+            fingerprint,
+            epoch,
+            journal_key: VaultKey::from_bytes(&plain[..KEY_LEN])?,
+            entries: u64::from_le_bytes(plain[KEY_LEN..KEY_LEN + 8].try_into().expect("8")),
+            chain: plain[KEY_LEN + 8..].try_into().expect("32 bytes"),
+        })
+    }
+}

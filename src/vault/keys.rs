@@ -1,0 +1,115 @@
+//! Key files: each consent's data key, wrapped (sealed) under the vault key.
+//!
+//! ```text
+//! frame "KEYS" { vault id (16) | epoch u32 | count u32 |
+//!                count × { consent id u64 | sealed(vault key, "data-key" bound to the vault,
+//!                                                  subject, purpose and consent) (60) } }
+//! ```
+//!
+//! The keys are spread over [`BUCKETS`] files by consent id (`keys.<epoch>.<bucket>`), so
+//! that destroying one key rewrites one small file, atomically, not all of them. A template is
+//! sealed under its consent's data key; destroying the key (revocation, expiry) makes every
+//! copy of the template undecryptable, wherever its bytes linger. A key rotation writes every
+//! bucket of the next epoch under the new vault key before the head switches to it.
+
+use std::collections::BTreeMap;
+
+use super::seal::{self, Binding};
+use super::{frame, VaultError, VaultKey, KEY_LEN};
+
+/// Number of key files.
+pub const BUCKETS: u64 = 64;
+const KIND: frame::Kind = frame::Kind(*b"KEYS");
+/// Length of one wrapped key.
+pub const WRAPPED_LEN: usize = KEY_LEN + seal::OVERHEAD;
+
+/// The file holding the key of `consent` at `epoch`.
+pub fn file_name(epoch: u32, consent: u64) -> String {
+    format!("keys.{epoch}.{:02x}", consent % BUCKETS)
+}
+
+/// The epoch of a key file's name, if `name` is one.
+pub fn epoch_of(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix("keys.")?;
+    let (epoch, bucket) = rest.split_once('.')?;
+    (bucket.len() == 2 && u64::from_str_radix(bucket, 16).is_ok_and(|b| b < BUCKETS))
+        .then(|| epoch.parse().ok())
+        .flatten()
+}
+
+/// What a data key is bound to.
+pub fn binding<'a>(vault: &[u8; 16], consent: u64, subject: &'a str, purpose: &'a str) -> Binding<'a> {
+    Binding {
+        kind: "data-key",
+        vault: Some(*vault),
+        subject: Some(subject),
+        purpose: Some(purpose),
+        consent: Some(consent),
+        model: None,
+    }
+}
+
+/// Wraps `data_key` for `consent` under `key`.
+pub fn wrap(key: &VaultKey, binding: &Binding<'_>, data_key: &VaultKey) -> Result<Vec<u8>, VaultError> {
+    seal::seal(key, binding, data_key.bytes())
+}
+
+/// Unwraps a data key.
+pub fn unwrap(key: &VaultKey, binding: &Binding<'_>, wrapped: &[u8]) -> Result<VaultKey, VaultError> {
+    let plain = seal::open(key, binding, wrapped)?;
+    VaultKey::from_bytes(&plain)
+}
+
+/// One key file: wrapped keys by consent id.
+pub fn encode(vault: &[u8; 16], epoch: u32, keys: &BTreeMap<u64, Vec<u8>>) -> Vec<u8> {
+    let mut body = Vec::with_capacity(24 + keys.len() * (8 + WRAPPED_LEN));
+    body.extend_from_slice(vault);
+    body.extend_from_slice(&epoch.to_le_bytes());
+    body.extend_from_slice(&(keys.len() as u32).to_le_bytes());
+    for (consent, wrapped) in keys {
+        body.extend_from_slice(&consent.to_le_bytes());
+        body.extend_from_slice(wrapped);
+    }
+    frame::encode(KIND, &body)
+}
+
+/// Reads key file `name`, which must belong to `vault` and `epoch`.
+pub fn decode(
+    name: &str,
+    bytes: &[u8],
+    vault: &[u8; 16],
+    epoch: u32,
+) -> Result<BTreeMap<u64, Vec<u8>>, VaultError> {
+    let body = frame::decode(name, KIND, bytes)?;
+    let corrupt = || VaultError::Corrupt {
+        file: name.to_string(),
+    };
+    if body.len() < 24 {
+        return Err(corrupt());
+    }
+    if body[..16] != vault[..] {
+        return Err(VaultError::RolledBack {
+            file: name.to_string(),
+            why: "it belongs to another vault".into(),
+        });
+    }
+    if u32::from_le_bytes(body[16..20].try_into().expect("4")) != epoch {
+        return Err(VaultError::RolledBack {
+            file: name.to_string(),
+            why: format!("it is not of key epoch {epoch}"),
+        });
+    }
+    let count = u32::from_le_bytes(body[20..24].try_into().expect("4")) as usize;
+    let records = &body[24..];
+    if records.len() != count.saturating_mul(8 + WRAPPED_LEN) {
+        return Err(corrupt());
+    }
+    let mut keys = BTreeMap::new();
+    for record in records.chunks_exact(8 + WRAPPED_LEN) {
+        let consent = u64::from_le_bytes(record[..8].try_into().expect("8"));
+        if keys.insert(consent, record[8..].to_vec()).is_some() {
+            return Err(corrupt());
+        }
+    }
+    Ok(keys)
+}
