@@ -65,6 +65,10 @@ impl ModelId {
         ModelId(id)
     }
 
+    pub(crate) fn from_bytes(bytes: [u8; 8]) -> Self {
+        ModelId(bytes)
+    }
+
     /// The raw identifier bytes.
     pub fn as_bytes(&self) -> &[u8; 8] {
         &self.0

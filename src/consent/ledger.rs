@@ -143,6 +143,11 @@ impl ConsentLedger {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// This ledger's identity within the process.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
     /// The ledger's current time.
     pub fn now(&self) -> Timestamp {
         self.clock.now()

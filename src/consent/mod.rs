@@ -27,6 +27,7 @@ pub(crate) use cell::ConsentCell;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub(crate) use ledger::GrantRequest;
 pub use ledger::{ConsentLedger, ConsentRecord, ConsentStatus};
+pub(crate) use purpose::check_name as check_purpose_name;
 pub use purpose::{NamedPurpose, Purpose};
 pub use subject::{ConsentId, SubjectId};
 pub use token::{ConsentToken, ProbeConsent};
@@ -49,6 +50,9 @@ pub enum ConsentError {
     /// The consent was granted by another ledger than the gallery's.
     #[error("consent {consent} was granted by another ledger: enrol templates into a gallery of the ledger that granted their consent, so that revoking it erases them")]
     ForeignLedger { consent: ConsentId },
+    /// No active consent names this subject.
+    #[error("subject {0} has no active consent")]
+    UnknownSubject(SubjectId),
     /// No consent with this id is on the ledger.
     #[error("consent {0} is not on this ledger")]
     Unknown(ConsentId),

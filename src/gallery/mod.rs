@@ -156,6 +156,31 @@ impl Shared {
         Ok(())
     }
 
+    /// Whether [`enroll`](Self::enroll) would take a `dim`-dimensional template of `model`
+    /// under `consent` (the vault asks before it commits one to flash).
+    pub(crate) fn check_enroll(
+        &self,
+        dim: usize,
+        model: ModelId,
+        consent: &ConsentCell,
+    ) -> Result<(), MatchError> {
+        let store = self.read();
+        self.admit(consent)?;
+        if let Some(stored) = store.model {
+            same_model(stored, model)?;
+        }
+        match &store.index {
+            Some(index) if !store.owners.is_empty() && index.dim() != dim => {
+                Err(faceguard_match::IndexError::DimensionMismatch {
+                    expected: index.dim(),
+                    got: dim,
+                }
+                .into())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Stores a copy of `vector`, enrolled under `consent` by `model`.
     pub(crate) fn enroll(
         &self,

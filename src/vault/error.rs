@@ -36,6 +36,9 @@ pub enum VaultError {
     /// A file whose checksum does not match its contents: a torn write or flipped bits.
     #[error("{file} is corrupt: its checksum does not match its contents")]
     Corrupt { file: String },
+    /// A key rotation to the key already in use (or past the last epoch).
+    #[error("the new vault key is the key already in use")]
+    SameKey,
     /// There is no vault (or no complete one) at this place.
     #[error("no faceguard vault in {dir}: {why}")]
     NoVault { dir: String, why: String },

@@ -25,8 +25,6 @@ const PLAIN_LEN: usize = KEY_LEN + 8 + 32;
 /// What the head says.
 pub struct Head {
     pub vault: [u8; 16],
-    /// Fingerprint of the vault key it is sealed under.
-    pub fingerprint: [u8; 8],
     /// How many times the vault key was rotated; names the current key files.
     pub epoch: u32,
     pub journal_key: VaultKey,
@@ -90,7 +88,6 @@ impl Head {
         }
         Ok(Head {
             vault,
-            fingerprint,
             epoch,
             journal_key: VaultKey::from_bytes(&plain[..KEY_LEN])?,
             entries: u64::from_le_bytes(plain[KEY_LEN..KEY_LEN + 8].try_into().expect("8")),

@@ -15,6 +15,8 @@
 //!   directory.
 
 pub mod atomic;
+mod audit;
+mod core;
 mod error;
 mod event;
 pub mod frame;
@@ -22,9 +24,13 @@ mod head;
 pub mod journal;
 mod key;
 mod keys;
+mod maintain;
+mod recover;
 pub mod seal;
 pub mod storage;
 
+pub use self::core::{OpenReport, Vault};
+pub use audit::{read_audit, AuditLog};
 pub use error::VaultError;
 pub use event::{AuditEntry, Event};
 pub use storage::{DirStorage, Storage};

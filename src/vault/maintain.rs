@@ -1,0 +1,152 @@
+//! Compaction and key rotation.
+
+use super::core::Vault;
+use super::event::{hex, Event};
+use super::head;
+use super::journal::{self, PayloadState};
+use super::{atomic, keys, VaultError, VaultKey};
+use crate::error::Error;
+
+impl Vault {
+    /// Takes the templates of ended consents out of the journal: their payloads (already
+    /// undecryptable, their data keys destroyed) are dropped, only their hashes kept so that
+    /// the audit chain still verifies. The journal is rewritten atomically. Returns the
+    /// number of templates purged (0, and nothing written, if there were none).
+    pub fn compact(&self) -> Result<u64, Error> {
+        let mut inner = self.lock_inner();
+        inner.check_usable()?;
+        let bytes = inner
+            .storage
+            .read(journal::FILE)?
+            .ok_or_else(|| VaultError::Truncated {
+                file: journal::FILE.into(),
+                needed: journal::HEADER_LEN as u64,
+                got: 0,
+            })?;
+        journal::check_header(&bytes, &inner.vault)?;
+        let scan = journal::scan(&bytes, &inner.vault);
+        if let Some(why) = scan.stopped {
+            return Err(VaultError::Corrupt {
+                file: format!("{} ({why})", journal::FILE),
+            }
+            .into());
+        }
+        if scan.entries.len() as u64 != inner.entries {
+            return Err(VaultError::RolledBack {
+                file: journal::FILE.into(),
+                why: "it changed under the open vault".into(),
+            }
+            .into());
+        }
+        let dead: Vec<u64> = inner
+            .templates
+            .iter()
+            .filter(|(_, consent)| inner.consents.get(consent).is_none_or(|c| c.key.is_none()))
+            .map(|(seq, _)| *seq)
+            .collect();
+        if dead.is_empty() {
+            return Ok(0);
+        }
+        let mut out = journal::header(&inner.vault);
+        let mut purged = 0u64;
+        for entry in &scan.entries {
+            let drop = entry.state == PayloadState::Present && dead.binary_search(&entry.seq).is_ok();
+            let state = if drop { PayloadState::Dropped } else { entry.state };
+            purged += u64::from(drop);
+            out.extend(journal::encode(
+                entry.seq,
+                &entry.meta,
+                state,
+                &entry.payload_hash,
+                entry.payload.as_deref(),
+                &entry.chain,
+            ));
+        }
+        let reclaimed = (bytes.len() as u64).saturating_sub(out.len() as u64);
+        let seq = inner.entries;
+        let (entry, chain) = inner.entry(
+            seq,
+            &inner.chain,
+            self.now(),
+            Event::Compacted {
+                templates: purged,
+                bytes: reclaimed,
+            },
+            None,
+        )?;
+        out.extend(entry);
+        // The purge and its audit entry land together, with the rename.
+        inner.write(|inner| atomic::replace(&*inner.storage, journal::FILE, &out))?;
+        for seq in &dead {
+            inner.templates.remove(seq);
+        }
+        inner.advance(seq + 1, chain)?;
+        Ok(purged)
+    }
+
+    /// Re-seals the vault under `new_key`: every data key is re-wrapped (templates are not
+    /// decrypted) into the key files of the next epoch, then the head switches to the new key
+    /// in one atomic replacement, then the old key files are deleted. From then on only
+    /// `new_key` opens the vault, and the old key opens no copy of its files taken later; a
+    /// copy taken earlier stays sealed under the old key, so retire (destroy) it.
+    pub fn rotate_key(&self, new_key: VaultKey) -> Result<(), Error> {
+        let mut inner = self.lock_inner();
+        inner.check_usable()?;
+        if new_key.fingerprint() == inner.key.fingerprint() {
+            return Err(VaultError::SameKey.into());
+        }
+        let old_epoch = inner.epoch;
+        let epoch = old_epoch.checked_add(1).ok_or(VaultError::SameKey)?;
+        let event = Event::KeyRotation {
+            from: hex(&inner.key.fingerprint()),
+            to: hex(&new_key.fingerprint()),
+            epoch,
+        };
+        inner.append(self.now(), event, None)?;
+        let mut files = std::collections::BTreeMap::<String, std::collections::BTreeMap<u64, Vec<u8>>>::new();
+        for (id, consent) in &inner.consents {
+            if let Some((data_key, _)) = &consent.key {
+                let record = &consent.record;
+                let binding = keys::binding(&inner.vault, *id, record.subject.as_str(), &record.purpose);
+                let wrapped = keys::wrap(&new_key, &binding, data_key)?;
+                files
+                    .entry(keys::file_name(epoch, *id))
+                    .or_default()
+                    .insert(*id, wrapped);
+            }
+        }
+        let vault = inner.vault;
+        inner.write(|inner| {
+            for (name, wrapped) in &files {
+                atomic::replace(&*inner.storage, name, &keys::encode(&vault, epoch, wrapped))?;
+            }
+            Ok(())
+        })?;
+        // The switch: the head sealed under the new key, naming the new epoch.
+        let old_key = std::mem::replace(&mut inner.key, new_key);
+        inner.epoch = epoch;
+        let head = inner.head();
+        if let Err(e) = inner.write(|inner| atomic::replace(&*inner.storage, head::FILE, &head?)) {
+            inner.key = old_key;
+            inner.epoch = old_epoch;
+            return Err(e.into());
+        }
+        drop(old_key);
+        for (id, consent) in inner.consents.iter_mut() {
+            if let Some((_, wrapped)) = &mut consent.key {
+                if let Some(new) = files.get(&keys::file_name(epoch, *id)).and_then(|f| f.get(id)) {
+                    *wrapped = new.clone();
+                }
+            }
+        }
+        inner.write(|inner| {
+            for name in inner.storage.list()? {
+                if keys::epoch_of(&name).is_some_and(|e| e != epoch) {
+                    inner.storage.remove(&name)?;
+                }
+            }
+            inner.storage.sync_dir()
+        })?;
+        Ok(())
+    }
+}
