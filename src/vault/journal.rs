@@ -258,7 +258,7 @@ fn parse_entry(
 ) -> Result<(RawEntry, usize), &'static str> {
     let mut outer = Reader(bytes);
     let len = outer.u32()? as usize;
-    if len < FIXED || len > FIXED + MAX_META + 4 + MAX_PAYLOAD {
+    if !(FIXED..=FIXED + MAX_META + 4 + MAX_PAYLOAD).contains(&len) {
         return Err("its length is impossible");
     }
     let mut r = Reader(outer.take(len)?);
@@ -289,6 +289,9 @@ fn parse_entry(
         }
         PayloadState::None if payload_hash != self::payload_hash(None) => {
             return Err("it has no payload but a payload hash");
+        }
+        PayloadState::Dropped if payload_hash == self::payload_hash(None) => {
+            return Err("its dropped payload has the hash of no payload");
         }
         _ => None,
     };

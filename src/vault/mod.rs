@@ -36,3 +36,6 @@ pub use event::{AuditEntry, Event};
 pub use storage::{DirStorage, Storage};
 pub use key::{KeyProvider, VaultKey, KEY_LEN};
 pub use seal::Binding;
+
+#[cfg(test)]
+mod tests;

@@ -139,6 +139,7 @@ mod tests {
     fn template_binding<'a>(subject: &'a str, purpose: &'a str) -> Binding<'a> {
         Binding {
             kind: "template",
+            vault: Some([9; 16]),
             subject: Some(subject),
             purpose: Some(purpose),
             consent: Some(7),
@@ -170,7 +171,7 @@ mod tests {
     }
 
     #[test]
-    fn a_record_moved_to_another_subject_purpose_consent_model_or_kind_is_rejected() {
+    fn a_record_moved_to_another_vault_subject_purpose_consent_model_or_kind_is_rejected() {
         let b = template_binding("badge-17", "door-access");
         let sealed = seal(&key(9), &b, b"template").unwrap();
         let moved = [
@@ -189,6 +190,10 @@ mod tests {
                 ..b
             },
             Binding { subject: None, ..b },
+            Binding {
+                vault: Some([8; 16]),
+                ..b
+            },
         ];
         for other in moved {
             assert!(
