@@ -58,7 +58,11 @@ mod tests {
             storage.read("keys").unwrap().as_deref(),
             Some(&b"second, longer"[..])
         );
-        assert_eq!(storage.list().unwrap(), ["keys"], "no temporary file is left");
+        assert_eq!(
+            storage.list().unwrap(),
+            ["keys"],
+            "no temporary file is left"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -47,10 +47,12 @@ impl AuditLog {
 /// far as the log is intact even when the vault itself would not open. Fails only if the head
 /// cannot be read (without it nothing can be decrypted or vouched for).
 pub fn read_audit(storage: &dyn Storage, key: &VaultKey) -> Result<AuditLog, VaultError> {
-    let head_bytes = storage.read(head::FILE)?.ok_or_else(|| VaultError::NoVault {
-        dir: "the given storage".into(),
-        why: format!("it has no {} file", head::FILE),
-    })?;
+    let head_bytes = storage
+        .read(head::FILE)?
+        .ok_or_else(|| VaultError::NoVault {
+            dir: "the given storage".into(),
+            why: format!("it has no {} file", head::FILE),
+        })?;
     let head = Head::decode(&head_bytes, key)?;
     let bytes = match journal_bytes(storage, &head.vault) {
         Ok(bytes) => bytes,

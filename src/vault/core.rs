@@ -151,7 +151,10 @@ impl Inner {
     }
 
     /// Runs a write; a failure poisons the vault (what reached the medium is unknown).
-    pub(super) fn write<T>(&mut self, f: impl FnOnce(&Self) -> Result<T, VaultError>) -> Result<T, VaultError> {
+    pub(super) fn write<T>(
+        &mut self,
+        f: impl FnOnce(&Self) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
         self.check_usable()?;
         let out = f(self);
         if out.is_err() {
@@ -181,12 +184,11 @@ impl Inner {
         event: Event,
         payload: Option<&[u8]>,
     ) -> Result<(Vec<u8>, [u8; 32]), VaultError> {
-        let meta = serde_json::to_vec(&Meta { at: at.0, event }).map_err(|e| {
-            VaultError::Malformed {
+        let meta =
+            serde_json::to_vec(&Meta { at: at.0, event }).map_err(|e| VaultError::Malformed {
                 what: "a journal event".into(),
                 why: e.to_string(),
-            }
-        })?;
+            })?;
         let sealed = seal::seal(&self.journal_key, &journal_binding(&self.vault, seq), &meta)?;
         let hash = journal::payload_hash(payload);
         let chain = journal::chain(prev, seq, &sealed, &hash);
@@ -246,7 +248,11 @@ impl Inner {
         })
     }
 
-    pub(super) fn gallery(&mut self, ledger: &ConsentLedger, purpose: &str) -> Arc<gallery::Shared> {
+    pub(super) fn gallery(
+        &mut self,
+        ledger: &ConsentLedger,
+        purpose: &str,
+    ) -> Arc<gallery::Shared> {
         let matcher = self.matcher;
         self.galleries
             .entry(purpose.to_string())
@@ -259,7 +265,9 @@ impl Inner {
     }
 
     pub(super) fn record_of(&self, id: ConsentId) -> Result<&Consent, ConsentError> {
-        self.consents.get(&id.get()).ok_or(ConsentError::Unknown(id))
+        self.consents
+            .get(&id.get())
+            .ok_or(ConsentError::Unknown(id))
     }
 
     /// Destroys the data keys of `ids` in memory and in their key files.
@@ -423,12 +431,7 @@ impl Vault {
         let cell = self.ledger.grant_with(request, |record: &ConsentRecord| {
             let id = record.id.get();
             let data_key = VaultKey::generate()?;
-            let binding = keys::binding(
-                &inner.vault,
-                id,
-                record.subject.as_str(),
-                &record.purpose,
-            );
+            let binding = keys::binding(&inner.vault, id, record.subject.as_str(), &record.purpose);
             let wrapped = keys::wrap(&inner.key, &binding, &data_key)?;
             // The key reaches flash before the consent does: a committed consent always has
             // its key, and a key without a consent (a power cut in between) is dropped on open.
@@ -745,4 +748,3 @@ impl Inner {
         }
     }
 }
-

@@ -51,7 +51,11 @@ pub enum Event {
     Compacted { templates: u64, bytes: u64 },
     /// A rotation to the vault key with fingerprint `to` began (it is complete once the head
     /// names key epoch `epoch`).
-    KeyRotation { from: String, to: String, epoch: u32 },
+    KeyRotation {
+        from: String,
+        to: String,
+        epoch: u32,
+    },
     /// A key rotation that a power cut interrupted before it took effect.
     KeyRotationAbandoned { epoch: u32 },
 }

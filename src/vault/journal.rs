@@ -239,11 +239,15 @@ impl<'a> Reader<'a> {
     }
 
     fn u32(&mut self) -> Result<u32, &'static str> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 
     fn u64(&mut self) -> Result<u64, &'static str> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
 
     fn array32(&mut self) -> Result<[u8; 32], &'static str> {
@@ -406,7 +410,10 @@ mod tests {
         for byte in 0..HEADER_LEN {
             let mut bad = bytes.clone();
             bad[byte] ^= 0x10;
-            assert!(check_header(&bad, &VAULT).is_err(), "flip in header byte {byte}");
+            assert!(
+                check_header(&bad, &VAULT).is_err(),
+                "flip in header byte {byte}"
+            );
         }
     }
 }

@@ -45,6 +45,12 @@ impl VaultKey {
         out
     }
 
+    /// The raw key, to hand to a secure element or write to a key file the caller protects.
+    /// The name is meant to stand out in code review: the library itself never stores it.
+    pub fn expose_secret(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+
     pub(crate) fn bytes(&self) -> &[u8; KEY_LEN] {
         &self.0
     }

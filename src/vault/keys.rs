@@ -38,7 +38,12 @@ pub fn epoch_of(name: &str) -> Option<u32> {
 }
 
 /// What a data key is bound to.
-pub fn binding<'a>(vault: &[u8; 16], consent: u64, subject: &'a str, purpose: &'a str) -> Binding<'a> {
+pub fn binding<'a>(
+    vault: &[u8; 16],
+    consent: u64,
+    subject: &'a str,
+    purpose: &'a str,
+) -> Binding<'a> {
     Binding {
         kind: "data-key",
         vault: Some(*vault),
@@ -50,12 +55,20 @@ pub fn binding<'a>(vault: &[u8; 16], consent: u64, subject: &'a str, purpose: &'
 }
 
 /// Wraps `data_key` for `consent` under `key`.
-pub fn wrap(key: &VaultKey, binding: &Binding<'_>, data_key: &VaultKey) -> Result<Vec<u8>, VaultError> {
+pub fn wrap(
+    key: &VaultKey,
+    binding: &Binding<'_>,
+    data_key: &VaultKey,
+) -> Result<Vec<u8>, VaultError> {
     seal::seal(key, binding, data_key.bytes())
 }
 
 /// Unwraps a data key.
-pub fn unwrap(key: &VaultKey, binding: &Binding<'_>, wrapped: &[u8]) -> Result<VaultKey, VaultError> {
+pub fn unwrap(
+    key: &VaultKey,
+    binding: &Binding<'_>,
+    wrapped: &[u8],
+) -> Result<VaultKey, VaultError> {
     let plain = seal::open(key, binding, wrapped)?;
     VaultKey::from_bytes(&plain)
 }

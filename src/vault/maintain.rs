@@ -50,8 +50,13 @@ impl Vault {
         let mut out = journal::header(&inner.vault);
         let mut purged = 0u64;
         for entry in &scan.entries {
-            let drop = entry.state == PayloadState::Present && dead.binary_search(&entry.seq).is_ok();
-            let state = if drop { PayloadState::Dropped } else { entry.state };
+            let drop =
+                entry.state == PayloadState::Present && dead.binary_search(&entry.seq).is_ok();
+            let state = if drop {
+                PayloadState::Dropped
+            } else {
+                entry.state
+            };
             purged += u64::from(drop);
             out.extend(journal::encode(
                 entry.seq,
@@ -103,11 +108,13 @@ impl Vault {
             epoch,
         };
         inner.append(self.now(), event, None)?;
-        let mut files = std::collections::BTreeMap::<String, std::collections::BTreeMap<u64, Vec<u8>>>::new();
+        let mut files =
+            std::collections::BTreeMap::<String, std::collections::BTreeMap<u64, Vec<u8>>>::new();
         for (id, consent) in &inner.consents {
             if let Some((data_key, _)) = &consent.key {
                 let record = &consent.record;
-                let binding = keys::binding(&inner.vault, *id, record.subject.as_str(), &record.purpose);
+                let binding =
+                    keys::binding(&inner.vault, *id, record.subject.as_str(), &record.purpose);
                 let wrapped = keys::wrap(&new_key, &binding, data_key)?;
                 files
                     .entry(keys::file_name(epoch, *id))
@@ -134,7 +141,10 @@ impl Vault {
         drop(old_key);
         for (id, consent) in inner.consents.iter_mut() {
             if let Some((_, wrapped)) = &mut consent.key {
-                if let Some(new) = files.get(&keys::file_name(epoch, *id)).and_then(|f| f.get(id)) {
+                if let Some(new) = files
+                    .get(&keys::file_name(epoch, *id))
+                    .and_then(|f| f.get(id))
+                {
                     *wrapped = new.clone();
                 }
             }

@@ -33,9 +33,9 @@ pub use self::core::{OpenReport, Vault};
 pub use audit::{read_audit, AuditLog};
 pub use error::VaultError;
 pub use event::{AuditEntry, Event};
-pub use storage::{DirStorage, Storage};
 pub use key::{KeyProvider, VaultKey, KEY_LEN};
 pub use seal::Binding;
+pub use storage::{DirStorage, Storage};
 
 #[cfg(test)]
 mod tests;

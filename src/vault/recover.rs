@@ -21,7 +21,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::core::{journal_binding, template_binding, unhex, Consent, Inner, Meta, OpenReport, Vault};
+use super::core::{
+    journal_binding, template_binding, unhex, Consent, Inner, Meta, OpenReport, Vault,
+};
 use super::event::Event;
 use super::head::{self, Head};
 use super::journal::{self, PayloadState, RawEntry};
@@ -86,7 +88,10 @@ pub(super) fn journal_problem(scan: &journal::Scan, head: &Head) -> Option<Vault
 }
 
 /// The journal's bytes, header checked.
-pub(super) fn journal_bytes(storage: &dyn Storage, vault: &[u8; 16]) -> Result<Vec<u8>, VaultError> {
+pub(super) fn journal_bytes(
+    storage: &dyn Storage,
+    vault: &[u8; 16],
+) -> Result<Vec<u8>, VaultError> {
     let bytes = storage
         .read(journal::FILE)?
         .ok_or_else(|| VaultError::Truncated {
@@ -124,11 +129,12 @@ pub(super) fn open_meta(
     journal_key: &VaultKey,
 ) -> Result<Meta, VaultError> {
     let seq = entry.seq;
-    let plain = seal::open(journal_key, &journal_binding(vault, seq), &entry.meta).map_err(|_| {
-        VaultError::Tampered {
-            what: format!("journal entry {seq}"),
-        }
-    })?;
+    let plain =
+        seal::open(journal_key, &journal_binding(vault, seq), &entry.meta).map_err(|_| {
+            VaultError::Tampered {
+                what: format!("journal entry {seq}"),
+            }
+        })?;
     serde_json::from_slice(&plain).map_err(|e| malformed(seq, e.to_string()))
 }
 
@@ -192,8 +198,7 @@ fn replay(
                 if entry.state == PayloadState::None {
                     return Err(malformed(seq, "an enrolment without its template"));
                 }
-                let model =
-                    unhex::<8>(&model).ok_or_else(|| malformed(seq, "bad model id"))?;
+                let model = unhex::<8>(&model).ok_or_else(|| malformed(seq, "bad model id"))?;
                 state
                     .templates
                     .insert(seq, (consent, ModelId::from_bytes(model)));
@@ -212,11 +217,7 @@ fn replay(
 
 /// Reads the key files of the head's epoch; destroys the keys no active consent owns;
 /// deletes key files of other epochs.
-fn load_keys(
-    inner: &mut Inner,
-    state: &Replay,
-    report: &mut OpenReport,
-) -> Result<(), VaultError> {
+fn load_keys(inner: &mut Inner, state: &Replay, report: &mut OpenReport) -> Result<(), VaultError> {
     let records = &state.records;
     let live = |id: &u64| records.contains_key(id) && !state.ended.contains(id);
     let mut stale_buckets = BTreeSet::new();
@@ -239,15 +240,16 @@ fn load_keys(
             };
             if keys::file_name(inner.epoch, id) != name {
                 return Err(VaultError::Tampered {
-                    what: format!("{name} (it holds the key of consent #{id}, which belongs elsewhere)"),
+                    what: format!(
+                        "{name} (it holds the key of consent #{id}, which belongs elsewhere)"
+                    ),
                 });
             }
             let binding = keys::binding(&inner.vault, id, record.subject.as_str(), &record.purpose);
-            let key = keys::unwrap(&inner.key, &binding, &wrapped).map_err(|_| {
-                VaultError::Tampered {
+            let key =
+                keys::unwrap(&inner.key, &binding, &wrapped).map_err(|_| VaultError::Tampered {
                     what: format!("{name} (the data key of consent #{id})"),
-                }
-            })?;
+                })?;
             inner.consents.insert(
                 id,
                 Consent {
@@ -287,10 +289,12 @@ pub(super) fn open(
         leftovers_removed: atomic::remove_leftovers(&*storage)?,
         ..OpenReport::default()
     };
-    let head_bytes = storage.read(head::FILE)?.ok_or_else(|| VaultError::NoVault {
-        dir: "the given storage".into(),
-        why: format!("it has no {} file", head::FILE),
-    })?;
+    let head_bytes = storage
+        .read(head::FILE)?
+        .ok_or_else(|| VaultError::NoVault {
+            dir: "the given storage".into(),
+            why: format!("it has no {} file", head::FILE),
+        })?;
     let head = Head::decode(&head_bytes, &key)?;
     let entries = read_journal(&*storage, &head, &mut report)?;
     let state = replay(&entries, &head.vault, &head.journal_key)?;

@@ -17,6 +17,7 @@ mod metrics;
 mod pairs;
 mod plot;
 mod shared;
+mod vault;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -53,6 +54,8 @@ enum Command {
     /// Time 1:N search (stream bound, exact f32, exact i8, fast) on real templates plus
     /// distractors that score like real impostors; check fast search against exact.
     BenchMatch(bench_match::BenchMatchArgs),
+    /// The encrypted template vault: init, enroll, identify, revoke, list, audit, rotate-key.
+    Vault(vault::VaultArgs),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +99,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Eval(args) => eval::run(models, &args),
         Command::Bench(args) => bench::run(models, &args),
         Command::BenchMatch(args) => bench_match::run(models, &args),
+        Command::Vault(args) => vault::run(models, &args),
     }
 }
 

@@ -45,10 +45,14 @@ pub struct DirStorage {
 }
 
 impl DirStorage {
-    /// Uses `dir`, creating it (and its parents) if needed.
+    /// Uses `dir`, creating it (and its parents) if needed, readable by its owner only.
     pub fn create(dir: impl AsRef<Path>) -> Result<Self, VaultError> {
         let dir = dir.as_ref().to_path_buf();
-        fs::create_dir_all(&dir).map_err(io("create directory", &dir))?;
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir).map_err(io("create directory", &dir))?;
         Ok(DirStorage { dir })
     }
 
@@ -74,6 +78,13 @@ impl DirStorage {
     }
 }
 
+/// New files are readable and writable by their owner only (where the platform says so).
+fn owner_only(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    options
+}
+
 pub(crate) fn io<'a>(
     op: &'static str,
     path: &'a Path,
@@ -97,15 +108,15 @@ impl Storage for DirStorage {
 
     fn write_new(&self, name: &str, bytes: &[u8]) -> Result<(), VaultError> {
         let path = self.path(name);
-        let mut file = File::create(&path).map_err(io("create", &path))?;
+        let mut file = owner_only(OpenOptions::new().write(true).create(true).truncate(true))
+            .open(&path)
+            .map_err(io("create", &path))?;
         file.write_all(bytes).map_err(io("write", &path))
     }
 
     fn append(&self, name: &str, bytes: &[u8]) -> Result<(), VaultError> {
         let path = self.path(name);
-        let mut file = OpenOptions::new()
-            .append(true)
-            .create(true)
+        let mut file = owner_only(OpenOptions::new().append(true).create(true))
             .open(&path)
             .map_err(io("open", &path))?;
         file.write_all(bytes).map_err(io("append to", &path))

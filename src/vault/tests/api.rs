@@ -18,7 +18,12 @@ fn enrolled_templates_survive_a_reopen_and_are_found() {
     assert!(found[0].is_match);
     let decision = vault.verify(&probe(&vault, 2), &subject(2)).unwrap();
     assert!(decision.is_match);
-    assert!(!vault.verify(&probe(&vault, 2), &subject(0)).unwrap().is_match);
+    assert!(
+        !vault
+            .verify(&probe(&vault, 2), &subject(0))
+            .unwrap()
+            .is_match
+    );
 }
 
 #[test]
@@ -26,7 +31,10 @@ fn a_second_create_in_the_same_place_is_refused() {
     let (fs, clock) = (MemStorage::new(), clock());
     new_vault(&fs, &clock);
     let again = Vault::create_in(Box::new(fs.clone()), key(1), Arc::new(clock));
-    assert!(matches!(again, Err(Error::Vault(VaultError::AlreadyExists { .. }))));
+    assert!(matches!(
+        again,
+        Err(Error::Vault(VaultError::AlreadyExists { .. }))
+    ));
 }
 
 #[test]
@@ -60,7 +68,10 @@ fn revoking_an_unknown_subject_is_an_error() {
         Err(Error::Consent(ConsentError::UnknownSubject(_)))
     ));
     assert_eq!(vault.revoke_subject(&subject(0)).unwrap().len(), 1);
-    assert!(vault.revoke_subject(&subject(0)).is_err(), "already revoked");
+    assert!(
+        vault.revoke_subject(&subject(0)).is_err(),
+        "already revoked"
+    );
 }
 
 #[test]
@@ -97,9 +108,18 @@ fn expiry_met_by_a_search_is_recorded_and_erased() {
     clock.advance(2 * DAY);
     let found = vault.identify(&probe(&vault, 0), 1).unwrap();
     assert!(found.is_empty());
-    let kinds: Vec<_> = vault.audit().unwrap().entries.into_iter().map(|e| e.event).collect();
+    let kinds: Vec<_> = vault
+        .audit()
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
     assert!(kinds.iter().any(|e| matches!(e, Event::Expired { .. })));
-    assert!(matches!(kinds.last(), Some(Event::Identified { matched: None, .. })));
+    assert!(matches!(
+        kinds.last(),
+        Some(Event::Identified { matched: None, .. })
+    ));
 }
 
 #[test]
@@ -150,7 +170,10 @@ fn the_audit_log_records_every_action_without_biometric_data() {
     );
     assert!(text.contains("\"matched\":\"badge-0\""), "{text}");
     // No number long enough to be an embedding, no payload.
-    assert!(!text.contains("payload") && !text.contains("vector"), "{text}");
+    assert!(
+        !text.contains("payload") && !text.contains("vector"),
+        "{text}"
+    );
 }
 
 #[test]

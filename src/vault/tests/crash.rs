@@ -35,7 +35,11 @@ fn cut_power_everywhere(
             let vault = keys
                 .iter()
                 .find_map(|&k| {
-                    match Vault::open_in(Box::new(rebooted.clone()), key(k), Arc::new(clock.clone())) {
+                    match Vault::open_in(
+                        Box::new(rebooted.clone()),
+                        key(k),
+                        Arc::new(clock.clone()),
+                    ) {
                         Ok((v, _)) => Some(v),
                         Err(Error::Vault(VaultError::WrongKey)) => None,
                         Err(e) => panic!("cut {cut}, {outcome:?}: the vault does not open: {e}"),
@@ -48,14 +52,21 @@ fn cut_power_everywhere(
                 "cut {cut}, {outcome:?}: {found:?}\nbefore: {before:?}\nafter: {after:?}"
             );
             let log = vault.audit().unwrap();
-            assert!(log.verify().is_ok(), "cut {cut}, {outcome:?}: {:?}", log.problem);
+            assert!(
+                log.verify().is_ok(),
+                "cut {cut}, {outcome:?}: {:?}",
+                log.problem
+            );
             // The recovered vault works, and a second reboot finds the same.
             let token = vault.grant::<Door>(subject(99), NOTICE, DAY).unwrap();
             vault.enroll(template(&token, 99)).unwrap();
             let state = snapshot(&vault);
             let key_now = vault.key_fingerprint();
             drop(vault);
-            let k = keys.iter().find(|&&k| key(k).fingerprint() == key_now).unwrap();
+            let k = keys
+                .iter()
+                .find(|&&k| key(k).fingerprint() == key_now)
+                .unwrap();
             let again =
                 Vault::open_in(Box::new(rebooted.clone()), key(*k), Arc::new(clock.clone()))
                     .unwrap()

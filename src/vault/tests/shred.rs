@@ -15,7 +15,11 @@ fn leaks(fs: &MemStorage, forms: &[Vec<u8>]) -> Vec<String> {
     let mut found = Vec::new();
     for (name, bytes) in fs.files() {
         for (i, form) in forms.iter().enumerate() {
-            if form.chunks(8).filter(|c| c.len() == 8).any(|c| contains(&bytes, c)) {
+            if form
+                .chunks(8)
+                .filter(|c| c.len() == 8)
+                .any(|c| contains(&bytes, c))
+            {
                 found.push(format!("form {i} in {name}"));
             }
         }
@@ -36,18 +40,32 @@ fn after_revocation_and_compaction_no_trace_of_template_or_key_remains() {
         (k.bytes().to_vec(), w.clone())
     };
     let unit = SecretVector::normalized(&face(0)).unwrap();
-    let plain: Vec<u8> = unit.as_slice().iter().flat_map(|v| v.to_le_bytes()).collect();
+    let plain: Vec<u8> = unit
+        .as_slice()
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
     let bytes = fs.read(journal::FILE).unwrap().unwrap();
     let scan = journal::scan(&bytes, &vault.lock_inner().vault);
     let sealed = scan.entries.last().unwrap().payload.clone().unwrap();
     let forms = vec![plain, data_key, wrapped, sealed];
     let before = leaks(&fs, &forms);
-    assert!(before.contains(&"form 2 in keys.0.02".to_string()), "{before:?}");
-    assert!(before.contains(&"form 3 in journal".to_string()), "{before:?}");
+    assert!(
+        before.contains(&"form 2 in keys.0.02".to_string()),
+        "{before:?}"
+    );
+    assert!(
+        before.contains(&"form 3 in journal".to_string()),
+        "{before:?}"
+    );
 
     vault.revoke(token.id()).unwrap();
     let after_revoke = leaks(&fs, &forms);
-    assert_eq!(after_revoke, ["form 3 in journal"], "the key is gone at once");
+    assert_eq!(
+        after_revoke,
+        ["form 3 in journal"],
+        "the key is gone at once"
+    );
     assert_eq!(vault.compact().unwrap(), 1);
     assert_eq!(leaks(&fs, &forms), Vec::<String>::new());
     // The other person is untouched, and the chain still verifies.
@@ -99,11 +117,22 @@ fn rotation_rewraps_keys_without_touching_templates() {
     let journal_before = fs.read(journal::FILE).unwrap().unwrap();
     vault.rotate_key(key(2)).unwrap();
     let journal_after = fs.read(journal::FILE).unwrap().unwrap();
-    assert!(journal_after.starts_with(&journal_before), "templates are not re-encrypted");
+    assert!(
+        journal_after.starts_with(&journal_before),
+        "templates are not re-encrypted"
+    );
     assert!(fs.files().keys().all(|n| !n.starts_with("keys.0.")));
-    assert!(matches!(vault.rotate_key(key(2)), Err(Error::Vault(VaultError::SameKey))));
+    assert!(matches!(
+        vault.rotate_key(key(2)),
+        Err(Error::Vault(VaultError::SameKey))
+    ));
     drop(vault);
-    let vault = Vault::open_in(Box::new(fs.clone()), key(2), Arc::new(clock)).unwrap().0;
+    let vault = Vault::open_in(Box::new(fs.clone()), key(2), Arc::new(clock))
+        .unwrap()
+        .0;
     assert_eq!(vault.template_count(), 3);
-    assert_eq!(vault.identify(&probe(&vault, 2), 1).unwrap()[0].subject, subject(2));
+    assert_eq!(
+        vault.identify(&probe(&vault, 2), 1).unwrap()[0].subject,
+        subject(2)
+    );
 }

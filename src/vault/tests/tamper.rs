@@ -30,7 +30,10 @@ fn every_bit_flip_in_every_file_is_detected() {
                 let mut bad = bytes.clone();
                 bad[byte] ^= 1 << bit;
                 let opened = reopen(&with_file(&fs, &name, &bad), &clock);
-                assert!(opened.is_err(), "{name}: flip of bit {bit} of byte {byte} went unnoticed");
+                assert!(
+                    opened.is_err(),
+                    "{name}: flip of bit {bit} of byte {byte} went unnoticed"
+                );
             }
         }
     }
@@ -75,7 +78,8 @@ fn swapped_data_keys_are_rejected_as_tampering() {
     let (fs, clock) = sample();
     let (a, b) = (keys::file_name(0, 1), keys::file_name(0, 2));
     let vault_id = reopen(&fs, &clock).unwrap().lock_inner().vault;
-    let read = |name: &str| keys::decode(name, &fs.read(name).unwrap().unwrap(), &vault_id, 0).unwrap();
+    let read =
+        |name: &str| keys::decode(name, &fs.read(name).unwrap().unwrap(), &vault_id, 0).unwrap();
     let (mut ka, mut kb) = (read(&a), read(&b));
     std::mem::swap(ka.get_mut(&1).unwrap(), kb.get_mut(&2).unwrap());
     let copy = with_file(&fs, &a, &keys::encode(&vault_id, 0, &ka));
@@ -94,10 +98,16 @@ fn swapped_data_keys_are_rejected_as_tampering() {
 fn a_key_file_put_where_another_kind_belongs_is_rejected() {
     let (fs, clock) = sample();
     let key_file = fs.read(&keys::file_name(0, 1)).unwrap().unwrap();
-    let err = vault_error(reopen(&with_file(&fs, super::super::head::FILE, &key_file), &clock));
+    let err = vault_error(reopen(
+        &with_file(&fs, super::super::head::FILE, &key_file),
+        &clock,
+    ));
     assert!(matches!(err, VaultError::WrongKind { .. }), "{err}");
     let body = frame::encode(frame::Kind(*b"HEAD"), b"not a head");
-    let err = vault_error(reopen(&with_file(&fs, super::super::head::FILE, &body), &clock));
+    let err = vault_error(reopen(
+        &with_file(&fs, super::super::head::FILE, &body),
+        &clock,
+    ));
     assert!(matches!(err, VaultError::Corrupt { .. }), "{err}");
 }
 
@@ -114,16 +124,25 @@ fn replayed_old_files_are_rejected_as_rolled_back() {
     let head = super::super::head::FILE;
     // The journal from before the revocation: it would bring the revoked consent back.
     let err = vault_error(reopen(&with_file(&fs, journal, &old[journal]), &clock));
-    assert!(matches!(err, VaultError::RolledBack { ref file, .. } if file == journal), "{err}");
+    assert!(
+        matches!(err, VaultError::RolledBack { ref file, .. } if file == journal),
+        "{err}"
+    );
     // The head from before: the journal has entries it does not vouch for.
     let err = vault_error(reopen(&with_file(&fs, head, &old[head]), &clock));
-    assert!(matches!(err, VaultError::RolledBack { ref file, .. } if file == head), "{err}");
+    assert!(
+        matches!(err, VaultError::RolledBack { ref file, .. } if file == head),
+        "{err}"
+    );
     // An old key file without the key of a consent granted since.
     let name = keys::file_name(0, 3);
     let copy = fs.after_crash(super::super::storage::mem::Outcome::Kept);
     copy.remove(&name).unwrap();
     let err = vault_error(reopen(&copy, &clock));
-    assert!(matches!(err, VaultError::RolledBack { ref file, .. } if *file == name), "{err}");
+    assert!(
+        matches!(err, VaultError::RolledBack { ref file, .. } if *file == name),
+        "{err}"
+    );
 }
 
 #[test]
