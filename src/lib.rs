@@ -45,8 +45,13 @@
 //! # Ok(()) }
 //! ```
 //!
+//! On a device, keep consents and templates in a [`vault::Vault`] instead: the same calls
+//! (`grant`, `enroll`, `identify`, `revoke`), with everything encrypted on flash, crash-safe,
+//! deleted by destroying keys, and written to a hash-chained audit log.
+//!
 //! Layers, one module each: [`image`] (frames), [`detect`], [`align`], [`embed`], [`consent`],
-//! [`template`], [`matching`], [`gallery`], with [`Engine`] tying the models together.
+//! [`template`], [`matching`], [`gallery`], [`vault`], with [`Engine`] tying the models
+//! together.
 
 pub mod align;
 pub mod consent;

@@ -231,11 +231,14 @@ impl Inner {
     /// Rewrites the key file holding `consent`'s key from the keys held in memory.
     pub(super) fn write_bucket(&mut self, consent: u64) -> Result<(), VaultError> {
         let name = keys::file_name(self.epoch, consent);
-        let wrapped: BTreeMap<u64, Vec<u8>> = self
-            .consents
-            .iter()
-            .filter(|(id, _)| keys::file_name(self.epoch, **id) == name)
-            .filter_map(|(id, c)| c.key.as_ref().map(|(_, w)| (*id, w.clone())))
+        // The file's consents are those of one residue modulo the number of files.
+        let last = self.consents.keys().next_back().copied().unwrap_or(0);
+        let wrapped: BTreeMap<u64, Vec<u8>> = (consent % keys::BUCKETS..=last)
+            .step_by(keys::BUCKETS as usize)
+            .filter_map(|id| {
+                let held = self.consents.get(&id)?.key.as_ref()?;
+                Some((id, held.1.clone()))
+            })
             .collect();
         let bytes = keys::encode(&self.vault, self.epoch, &wrapped);
         self.write(|inner| {
@@ -312,6 +315,14 @@ impl Vault {
             key,
             Arc::new(SystemClock),
         )
+    }
+
+    /// [`open`](Self::open) with the key from `provider` (a secure element, a TPM).
+    pub fn open_with(
+        dir: impl AsRef<Path>,
+        provider: &dyn super::KeyProvider,
+    ) -> Result<(Vault, OpenReport), Error> {
+        Self::open(dir, provider.vault_key()?)
     }
 
     /// [`create`](Self::create) on any storage and clock (a secure RTC, a

@@ -63,14 +63,14 @@ impl PayloadState {
 
 /// One entry as stored.
 #[derive(Debug, Clone)]
-pub struct RawEntry {
+pub struct RawEntry<'a> {
     pub seq: u64,
     pub state: PayloadState,
     /// The sealed event.
-    pub meta: Vec<u8>,
+    pub meta: &'a [u8],
     pub payload_hash: [u8; 32],
     /// The sealed payload, when [`PayloadState::Present`].
-    pub payload: Option<Vec<u8>>,
+    pub payload: Option<&'a [u8]>,
     /// The chain value after this entry.
     pub chain: [u8; 32],
     /// Where the entry starts in the file.
@@ -144,9 +144,9 @@ pub fn encode(
 
 /// What [`scan`] found.
 #[derive(Debug)]
-pub struct Scan {
-    /// The intact entries, in order.
-    pub entries: Vec<RawEntry>,
+pub struct Scan<'a> {
+    /// The intact entries, in order, borrowing the journal's bytes.
+    pub entries: Vec<RawEntry<'a>>,
     /// Where the intact entries end.
     pub end: u64,
     /// Why reading stopped before the end of the file, if it did: a torn last write, or
@@ -200,7 +200,7 @@ pub fn check_header(bytes: &[u8], vault: &[u8; 16]) -> Result<(), VaultError> {
 
 /// Reads the entries of a journal whose header was checked, verifying each entry's structure,
 /// sequence number, payload hash and chain value. Never panics, whatever `bytes` holds.
-pub fn scan(bytes: &[u8], vault: &[u8; 16]) -> Scan {
+pub fn scan<'a>(bytes: &'a [u8], vault: &[u8; 16]) -> Scan<'a> {
     let mut entries = Vec::new();
     let mut prev = genesis(vault);
     let mut pos = HEADER_LEN.min(bytes.len());
@@ -255,11 +255,11 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn parse_entry(
-    bytes: &[u8],
+fn parse_entry<'a>(
+    bytes: &'a [u8],
     expected_seq: u64,
     prev: &[u8; 32],
-) -> Result<(RawEntry, usize), &'static str> {
+) -> Result<(RawEntry<'a>, usize), &'static str> {
     let mut outer = Reader(bytes);
     let len = outer.u32()? as usize;
     if !(FIXED..=FIXED + MAX_META + 4 + MAX_PAYLOAD).contains(&len) {
@@ -277,7 +277,7 @@ fn parse_entry(
     if meta_len > MAX_META {
         return Err("its event is too long");
     }
-    let meta = r.take(meta_len)?.to_vec();
+    let meta = r.take(meta_len)?;
     let payload_hash = r.array32()?;
     let payload = match state {
         PayloadState::Present => {
@@ -289,7 +289,7 @@ fn parse_entry(
             if Sha256::digest(payload)[..] != payload_hash {
                 return Err("its payload does not match its hash");
             }
-            Some(payload.to_vec())
+            Some(payload)
         }
         PayloadState::None if payload_hash != self::payload_hash(None) => {
             return Err("it has no payload but a payload hash");
@@ -306,7 +306,7 @@ fn parse_entry(
     if seq != expected_seq {
         return Err("its sequence number is out of order");
     }
-    if chain(prev, seq, &meta, &payload_hash) != stored {
+    if chain(prev, seq, meta, &payload_hash) != stored {
         return Err("its chain value does not follow from the entries before it");
     }
     Ok((
@@ -354,7 +354,7 @@ mod tests {
         assert_eq!(scan.entries.len(), 5);
         assert_eq!(scan.end, bytes.len() as u64);
         assert_eq!(scan.entries[4].chain, last);
-        assert_eq!(scan.entries[3].payload.as_deref(), Some(&[3u8; 40][..]));
+        assert_eq!(scan.entries[3].payload, Some(&[3u8; 40][..]));
     }
 
     #[test]

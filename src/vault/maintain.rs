@@ -60,10 +60,10 @@ impl Vault {
             purged += u64::from(drop);
             out.extend(journal::encode(
                 entry.seq,
-                &entry.meta,
+                entry.meta,
                 state,
                 &entry.payload_hash,
-                entry.payload.as_deref(),
+                entry.payload,
                 &entry.chain,
             ));
         }

@@ -103,14 +103,14 @@ pub(super) fn journal_bytes(
     Ok(bytes)
 }
 
-/// Reads the journal, checking it against the head; cuts a torn tail.
-fn read_journal(
+/// Checks the journal's `bytes` against the head; cuts a torn tail.
+fn read_journal<'a>(
     storage: &dyn Storage,
+    bytes: &'a [u8],
     head: &Head,
     report: &mut OpenReport,
-) -> Result<Vec<RawEntry>, VaultError> {
-    let bytes = journal_bytes(storage, &head.vault)?;
-    let scan = journal::scan(&bytes, &head.vault);
+) -> Result<Vec<RawEntry<'a>>, VaultError> {
+    let scan = journal::scan(bytes, &head.vault);
     if let Some(problem) = journal_problem(&scan, head) {
         return Err(problem);
     }
@@ -130,7 +130,7 @@ pub(super) fn open_meta(
 ) -> Result<Meta, VaultError> {
     let seq = entry.seq;
     let plain =
-        seal::open(journal_key, &journal_binding(vault, seq), &entry.meta).map_err(|_| {
+        seal::open(journal_key, &journal_binding(vault, seq), entry.meta).map_err(|_| {
             VaultError::Tampered {
                 what: format!("journal entry {seq}"),
             }
@@ -296,7 +296,8 @@ pub(super) fn open(
             why: format!("it has no {} file", head::FILE),
         })?;
     let head = Head::decode(&head_bytes, &key)?;
-    let entries = read_journal(&*storage, &head, &mut report)?;
+    let bytes = journal_bytes(&*storage, &head.vault)?;
+    let entries = read_journal(&*storage, &bytes, &head, &mut report)?;
     let state = replay(&entries, &head.vault, &head.journal_key)?;
     let anchored = head.entries;
     let ledger = ConsentLedger::with_clock(clock);
@@ -332,7 +333,7 @@ pub(super) fn open(
             }
             continue;
         };
-        let Some(payload) = &entry.payload else {
+        let Some(payload) = entry.payload else {
             return Err(malformed(seq, "the template of an active consent was dropped").into());
         };
         let binding = template_binding(&inner.vault, &held.record, &model);

@@ -47,7 +47,7 @@ fn after_revocation_and_compaction_no_trace_of_template_or_key_remains() {
         .collect();
     let bytes = fs.read(journal::FILE).unwrap().unwrap();
     let scan = journal::scan(&bytes, &vault.lock_inner().vault);
-    let sealed = scan.entries.last().unwrap().payload.clone().unwrap();
+    let sealed = scan.entries.last().unwrap().payload.unwrap().to_vec();
     let forms = vec![plain, data_key, wrapped, sealed];
     let before = leaks(&fs, &forms);
     assert!(

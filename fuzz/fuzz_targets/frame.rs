@@ -1,0 +1,4 @@
+//! Arbitrary bytes as a vault frame file: the parser returns an error, never panics.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| faceguard::vault::fuzzing::frame(data));
