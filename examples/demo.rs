@@ -1,5 +1,5 @@
-//! The main job, on real photos: detect faces, take consent, enrol, identify, honour a
-//! deletion request.
+//! The main job, on real photos: detect faces, take consent, enrol into an encrypted vault,
+//! identify, honour a deletion request, reboot, verify the audit log.
 //!
 //! ```text
 //! cargo run --release --example demo -- [FACES_DIR]     # default ../shared/data/faces
@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use faceguard::{decode_file, ConsentLedger, Engine, Face, Purpose, SubjectId};
+use faceguard::vault::{Vault, VaultKey};
+use faceguard::{decode_file, Engine, Face, Matcher, Purpose, SubjectId};
 
 /// What this demo camera does: opening a door for enrolled staff.
 enum DoorAccess {}
@@ -72,35 +73,40 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         faces.first().map_or(0.0, |f| f.score)
     );
 
-    // 2. Consent and enrolment: the first photo of each person.
-    let ledger = ConsentLedger::new();
-    let gallery = ledger.gallery::<DoorAccess>();
-    let mut tokens = BTreeMap::new();
+    // 2. Consent and enrolment into an encrypted vault: the first photo of each person.
+    let vault_dir = root.join("target/demo-vault");
+    let _ = std::fs::remove_dir_all(&vault_dir);
+    // On a camera the key comes from the secure element; here, a fresh one per run.
+    let key = VaultKey::generate()?;
+    let key_copy = VaultKey::from_bytes(key.expose_secret())?;
+    let vault = Vault::create(&vault_dir, key)?;
+    let mut consents = BTreeMap::new();
     println!(
-        "\n[enrol] one photo per person, each with a separate consent for {:?}",
-        DoorAccess::NAME
+        "\n[enrol] one photo per person, each with a separate consent for {:?}, into the vault {}",
+        DoorAccess::NAME,
+        vault_dir.display()
     );
     for (id, files) in &people {
         let subject = SubjectId::new(id.as_str())?;
         let token =
-            ledger.grant::<DoorAccess>(subject, ENROL_NOTICE, Duration::from_secs(30 * 86_400))?;
+            vault.grant::<DoorAccess>(subject, ENROL_NOTICE, Duration::from_secs(30 * 86_400))?;
         let photo = decode_file(faces_dir.join(&files[0]))?;
         let face =
             largest(engine.detect(&photo.view())?).ok_or(format!("no face in {}", files[0]))?;
-        gallery.enroll(engine.enrolment_template(&token, &photo.view(), &face)?)?;
+        vault.enroll(engine.enrolment_template(&token, &photo.view(), &face)?)?;
         println!("  {id:<16} consent {} from {}", token.id(), files[0]);
-        tokens.insert(id.clone(), token);
+        consents.insert(id.clone(), token.id());
     }
     println!(
-        "  gallery: {} templates, {} subjects",
-        gallery.len(),
-        gallery.subject_count()
+        "  vault: {} templates, {} distinct subjects, sealed with AES-256-GCM on disk",
+        vault.template_count(),
+        vault.subject_count()
     );
 
     // 3. Identification at the door: every other photo, each under a one-off probe consent.
     println!(
         "\n[identify] the other photos, threshold {:.2}",
-        gallery.matcher().threshold()
+        Matcher::default().threshold()
     );
     let (mut right, mut total) = (0, 0);
     let mut timing = Duration::ZERO;
@@ -112,51 +118,85 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 println!("  {file:<24} no face");
                 continue;
             };
-            let consent = ledger.probe_consent::<DoorAccess>(DOOR_NOTICE)?;
-            let probe = engine.probe_template(consent, &frame.view(), &face)?;
-            let best = gallery.identify(&probe, 1)?.into_iter().next();
+            let answer = identify(&engine, &vault, &frame, &face)?;
             timing += started.elapsed();
-            drop(probe); // the capture's consent ends with it
-            let (answer, score) = match &best {
-                Some(c) if c.is_match => (c.subject.as_str().to_string(), c.score),
-                Some(c) => ("(nobody)".to_string(), c.score),
-                None => ("(empty gallery)".to_string(), 0.0),
-            };
             total += 1;
-            if &answer == id {
+            if answer.0 == *id {
                 right += 1;
             }
-            let mark = if &answer == id { "ok " } else { "MISS" };
-            println!("  {mark} {file:<24} -> {answer:<16} score {score:.3} (truth {id})");
+            let mark = if answer.0 == *id { "ok " } else { "MISS" };
+            println!(
+                "  {mark} {file:<24} -> {:<16} score {:.3} (truth {id})",
+                answer.0, answer.1
+            );
         }
     }
     println!(
-        "  {right}/{total} identified correctly; detect + template + identify {:.0} ms per frame",
+        "  {right}/{total} identified correctly; detect + template + identify + audit entry \
+         {:.0} ms per frame",
         timing.as_secs_f64() * 1000.0 / total.max(1) as f64
     );
 
-    // 4. A deletion request: the person's templates are erased at once.
-    if let Some((id, token)) = tokens.iter().next() {
+    // 4. A deletion request: the key of the person's templates is destroyed, the templates are
+    //    purged from the files, and the camera reboots.
+    if let Some((id, consent)) = consents.iter().next() {
         println!("\n[revoke] {id} asks for deletion");
-        ledger.revoke(token.id())?;
+        vault.revoke(*consent)?;
+        let purged = vault.compact()?;
+        println!("  data key destroyed; {purged} template purged from the files");
+        drop(vault);
+        let (vault, report) = Vault::open(&vault_dir, key_copy)?;
         println!(
-            "  gallery: {} templates, {} subjects; consent record kept without biometric data: {:?}",
-            gallery.len(),
-            gallery.subject_count(),
-            ledger.record(token.id()).map(|r| r.status_at(ledger.now()))
+            "\n[reboot] vault reopened: {} templates, {} subjects; {id}'s consent is {:?}",
+            report.templates_loaded,
+            vault.subject_count(),
+            vault
+                .consents()
+                .iter()
+                .find(|r| r.id == *consent)
+                .map(|r| r.status_at(vault.now()))
         );
         let file = &people[id][people[id].len() - 1];
         let frame = decode_file(faces_dir.join(file))?;
         if let Some(face) = largest(engine.detect(&frame.view())?) {
-            let consent = ledger.probe_consent::<DoorAccess>(DOOR_NOTICE)?;
-            let probe = engine.probe_template(consent, &frame.view(), &face)?;
-            let best = gallery.identify(&probe, 1)?.into_iter().next();
-            println!(
-                "  {file} now -> {}",
-                best.filter(|c| c.is_match)
-                    .map_or("(nobody)".to_string(), |c| c.subject.to_string())
-            );
+            let (answer, score) = identify(&engine, &vault, &frame, &face)?;
+            println!("  {file} now -> {answer} (best score {score:.3})");
+        }
+        let log = vault.audit()?;
+        let entries = log
+            .verify()
+            .map_err(|e| format!("audit log does not verify: {e}"))?;
+        println!("\n[audit] hash chain verified: {entries} entries; the last three as exported:");
+        let mut lines = Vec::new();
+        log.write_json_lines(&mut lines)?;
+        for line in String::from_utf8_lossy(&lines)
+            .lines()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
+            println!("  {line}");
         }
     }
     Ok(())
+}
+
+/// Who the vault says `face` is (or "(nobody)"), and the best score.
+fn identify(
+    engine: &Engine,
+    vault: &Vault,
+    frame: &faceguard::DecodedImage,
+    face: &Face,
+) -> Result<(String, f32), Box<dyn std::error::Error>> {
+    let consent = vault.probe_consent::<DoorAccess>(DOOR_NOTICE)?;
+    let probe = engine.probe_template(consent, &frame.view(), face)?;
+    let best = vault.identify(&probe, 1)?.into_iter().next();
+    // The probe, and the capture's consent with it, ends here.
+    Ok(match best {
+        Some(c) if c.is_match => (c.subject.as_str().to_string(), c.score),
+        Some(c) => ("(nobody)".to_string(), c.score),
+        None => ("(empty vault)".to_string(), 0.0),
+    })
 }
