@@ -45,6 +45,12 @@ impl fmt::Display for SubjectId {
 pub struct ConsentId(pub(crate) u64);
 
 impl ConsentId {
+    /// The id with numeric value `id` (as printed, stored or passed through the C API). An id
+    /// proves nothing: tokens for it come only from the ledger or vault that granted it.
+    pub fn from_raw(id: u64) -> Self {
+        ConsentId(id)
+    }
+
     /// The numeric value.
     pub fn get(self) -> u64 {
         self.0

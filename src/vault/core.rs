@@ -91,12 +91,18 @@ impl std::fmt::Debug for Vault {
     }
 }
 
-/// What a journal entry's event is bound to: its vault and position.
-pub(super) fn journal_binding(vault: &[u8; 16], seq: u64) -> Binding<'_> {
+/// What a journal entry's event is bound to: its vault, its position, and the hash of the
+/// payload beside it (so that a payload cannot be swapped under an authentic event).
+pub(super) fn journal_binding<'a>(
+    vault: &[u8; 16],
+    seq: u64,
+    payload_hash: &[u8; 32],
+) -> Binding<'a> {
     Binding {
         kind: "journal-entry",
         vault: Some(*vault),
         consent: Some(seq),
+        digest: Some(*payload_hash),
         ..Binding::default()
     }
 }
@@ -113,6 +119,7 @@ pub(super) fn template_binding<'a>(
         purpose: Some(&record.purpose),
         consent: Some(record.id.get()),
         model: Some(*model.as_bytes()),
+        digest: None,
     }
 }
 
@@ -189,8 +196,12 @@ impl Inner {
                 what: "a journal event".into(),
                 why: e.to_string(),
             })?;
-        let sealed = seal::seal(&self.journal_key, &journal_binding(&self.vault, seq), &meta)?;
         let hash = journal::payload_hash(payload);
+        let sealed = seal::seal(
+            &self.journal_key,
+            &journal_binding(&self.vault, seq, &hash),
+            &meta,
+        )?;
         let chain = journal::chain(prev, seq, &sealed, &hash);
         let state = match payload {
             Some(_) => journal::PayloadState::Present,
@@ -228,7 +239,8 @@ impl Inner {
         self.write(|inner| atomic::replace(&*inner.storage, head::FILE, &head?))
     }
 
-    /// Rewrites the key file holding `consent`'s key from the keys held in memory.
+    /// Rewrites the key file holding `consent`'s key (or key file number `consent`, below
+    /// [`keys::BUCKETS`]) from the keys held in memory.
     pub(super) fn write_bucket(&mut self, consent: u64) -> Result<(), VaultError> {
         let name = keys::file_name(self.epoch, consent);
         // The file's consents are those of one residue modulo the number of files.
@@ -332,7 +344,12 @@ impl Vault {
         key: VaultKey,
         clock: Arc<dyn Clock>,
     ) -> Result<Vault, Error> {
-        if storage.read(head::FILE)?.is_some() {
+        // A journal without a head is an interrupted `create`; a head or a key file is a vault.
+        let taken = storage
+            .list()?
+            .iter()
+            .any(|n| n == head::FILE || keys::epoch_of(n).is_some());
+        if taken {
             return Err(VaultError::AlreadyExists {
                 dir: "the given storage".into(),
             }
@@ -581,20 +598,21 @@ impl Vault {
             everyone,
         )?;
         let matcher = shared.matcher();
-        let decision = match found.iter().find(|c| &c.subject == subject) {
-            Some(c) => matcher.decide(c.score),
-            None => return Err(ConsentError::UnknownSubject(subject.clone()).into()),
-        };
+        let decision = found
+            .iter()
+            .find(|c| &c.subject == subject)
+            .map(|c| matcher.decide(c.score));
+        // Recorded whatever the outcome, a claim of someone not enrolled included.
         self.lock().append(
             self.now(),
             Event::Verified {
                 purpose: probe.consent.purpose.to_string(),
                 subject: subject.to_string(),
-                matched: decision.is_match,
+                matched: decision.is_some_and(|d| d.is_match),
             },
             None,
         )?;
-        Ok(decision)
+        decision.ok_or_else(|| ConsentError::UnknownSubject(subject.clone()).into())
     }
 
     /// Sets the decision threshold of every gallery of this vault.
@@ -622,12 +640,14 @@ impl Vault {
             purpose: consent.record.purpose.clone(),
         };
         let now = self.now();
-        inner.append(now, event, None)?;
+        let committed = inner.append(now, event, None);
+        // The consent stops working now, even if the commit failed (fail closed: the caller
+        // sees the error and retries after reopening).
+        let record = self.ledger.revoke(id)?;
+        committed?;
         if let Some(c) = inner.consents.get_mut(&id.get()) {
             c.record.revoked_at = Some(now);
         }
-        // Committed: the consent stops working at once, whatever happens to the key file.
-        let record = self.ledger.revoke(id)?;
         inner.destroy_keys(&[id.get()])?;
         Ok(record)
     }

@@ -104,6 +104,8 @@ fn kind_label(kind: Kind) -> &'static str {
         b"TMPL" => "a template file",
         b"CONS" => "the consent file",
         b"AUDT" => "the audit log",
+        b"HEAD" => "the head file",
+        b"JRNL" => "the journal",
         _ => "another kind of vault file",
     }
 }

@@ -37,6 +37,12 @@ pub fn epoch_of(name: &str) -> Option<u32> {
         .flatten()
 }
 
+/// The bucket (0..[`BUCKETS`]) of a key file's name, if `name` is one.
+pub fn bucket_of(name: &str) -> Option<u64> {
+    epoch_of(name)?;
+    u64::from_str_radix(name.rsplit_once('.')?.1, 16).ok()
+}
+
 /// What a data key is bound to.
 pub fn binding<'a>(
     vault: &[u8; 16],
@@ -51,6 +57,7 @@ pub fn binding<'a>(
         purpose: Some(purpose),
         consent: Some(consent),
         model: None,
+        digest: None,
     }
 }
 

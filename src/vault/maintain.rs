@@ -31,7 +31,10 @@ impl Vault {
             }
             .into());
         }
-        if scan.entries.len() as u64 != inner.entries {
+        let last_chain = scan.entries.last().map(|e| e.chain);
+        if scan.entries.len() as u64 != inner.entries
+            || last_chain.is_some_and(|c| c != inner.chain)
+        {
             return Err(VaultError::RolledBack {
                 file: journal::FILE.into(),
                 why: "it changed under the open vault".into(),
@@ -94,6 +97,12 @@ impl Vault {
     /// in one atomic replacement, then the old key files are deleted. From then on only
     /// `new_key` opens the vault, and the old key opens no copy of its files taken later; a
     /// copy taken earlier stays sealed under the old key, so retire (destroy) it.
+    ///
+    /// If this returns an error, keep both keys until one of them opens the vault: a power
+    /// cut or a failed write leaves the vault under the old key or the new one. The journal
+    /// key and the data keys are not renewed (that would mean re-encrypting everything): the
+    /// old key, with a copy of the head and key files from before the rotation, still unwraps
+    /// them for whoever also gets a later copy of the journal. Hence: destroy the old key.
     pub fn rotate_key(&self, new_key: VaultKey) -> Result<(), Error> {
         let mut inner = self.lock_inner();
         inner.check_usable()?;
@@ -132,13 +141,11 @@ impl Vault {
         // The switch: the head sealed under the new key, naming the new epoch.
         let old_key = std::mem::replace(&mut inner.key, new_key);
         inner.epoch = epoch;
-        let head = inner.head();
-        if let Err(e) = inner.write(|inner| atomic::replace(&*inner.storage, head::FILE, &head?)) {
-            inner.key = old_key;
-            inner.epoch = old_epoch;
-            return Err(e.into());
-        }
         drop(old_key);
+        let head = inner.head();
+        // If this fails the head on flash may be under either key (the vault is poisoned):
+        // the caller keeps both keys until one of them opens the vault.
+        inner.write(|inner| atomic::replace(&*inner.storage, head::FILE, &head?))?;
         for (id, consent) in inner.consents.iter_mut() {
             if let Some((_, wrapped)) = &mut consent.key {
                 if let Some(new) = files

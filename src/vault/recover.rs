@@ -103,25 +103,6 @@ pub(super) fn journal_bytes(
     Ok(bytes)
 }
 
-/// Checks the journal's `bytes` against the head; cuts a torn tail.
-fn read_journal<'a>(
-    storage: &dyn Storage,
-    bytes: &'a [u8],
-    head: &Head,
-    report: &mut OpenReport,
-) -> Result<Vec<RawEntry<'a>>, VaultError> {
-    let scan = journal::scan(bytes, &head.vault);
-    if let Some(problem) = journal_problem(&scan, head) {
-        return Err(problem);
-    }
-    if scan.stopped.is_some() {
-        report.torn_bytes = bytes.len() as u64 - scan.end;
-        storage.truncate(journal::FILE, scan.end)?;
-        storage.sync(journal::FILE)?;
-    }
-    Ok(scan.entries)
-}
-
 /// The sealed event of `entry`.
 pub(super) fn open_meta(
     entry: &RawEntry,
@@ -129,12 +110,14 @@ pub(super) fn open_meta(
     journal_key: &VaultKey,
 ) -> Result<Meta, VaultError> {
     let seq = entry.seq;
-    let plain =
-        seal::open(journal_key, &journal_binding(vault, seq), entry.meta).map_err(|_| {
-            VaultError::Tampered {
-                what: format!("journal entry {seq}"),
-            }
-        })?;
+    let plain = seal::open(
+        journal_key,
+        &journal_binding(vault, seq, &entry.payload_hash),
+        entry.meta,
+    )
+    .map_err(|_| VaultError::Tampered {
+        what: format!("journal entry {seq}"),
+    })?;
     serde_json::from_slice(&plain).map_err(|e| malformed(seq, e.to_string()))
 }
 
@@ -205,37 +188,51 @@ fn replay(
             }
             Event::Expired { consents } => state.ended.extend(consents),
             Event::KeyRotation { epoch, .. } => state.rotation = Some(epoch),
+            Event::KeyRotationAbandoned { epoch } => {
+                if state.rotation == Some(epoch) {
+                    state.rotation = None;
+                }
+            }
             Event::Created { .. }
             | Event::Identified { .. }
             | Event::Verified { .. }
-            | Event::Compacted { .. }
-            | Event::KeyRotationAbandoned { .. } => {}
+            | Event::Compacted { .. } => {}
         }
     }
     Ok(state)
 }
 
-/// Reads the key files of the head's epoch; destroys the keys no active consent owns;
-/// deletes key files of other epochs.
-fn load_keys(inner: &mut Inner, state: &Replay, report: &mut OpenReport) -> Result<(), VaultError> {
+/// What opening must repair in the key files, once everything has been checked.
+#[derive(Default)]
+struct KeyRepairs {
+    /// Key files of other epochs (a rotation interrupted, or completed but not cleaned up).
+    stale_files: Vec<String>,
+    /// Buckets holding keys no live consent owns (a revocation, an expiry or a grant cut
+    /// short by a power cut): rewritten without them.
+    rewrite: BTreeSet<u64>,
+    destroyed: usize,
+}
+
+/// Reads and checks the key files of the head's epoch, keeping the keys of live consents in
+/// `inner`. Writes nothing: what needs repairing is returned.
+fn read_keys(inner: &mut Inner, state: &Replay) -> Result<KeyRepairs, VaultError> {
     let records = &state.records;
     let live = |id: &u64| records.contains_key(id) && !state.ended.contains(id);
-    let mut stale_buckets = BTreeSet::new();
+    let mut repairs = KeyRepairs::default();
     for name in inner.storage.list()? {
-        let Some(epoch) = keys::epoch_of(&name) else {
+        let (Some(epoch), Some(bucket)) = (keys::epoch_of(&name), keys::bucket_of(&name)) else {
             continue;
         };
         if epoch != inner.epoch {
-            inner.storage.remove(&name)?;
-            report.stale_key_files += 1;
+            repairs.stale_files.push(name);
             continue;
         }
         let bytes = inner.storage.read(&name)?.unwrap_or_default();
         for (id, wrapped) in keys::decode(&name, &bytes, &inner.vault, inner.epoch)? {
             let Some(record) = records.get(&id).filter(|_| live(&id)) else {
-                // Ended, or never committed: finish destroying it.
-                report.keys_destroyed += 1;
-                stale_buckets.insert(id);
+                // Ended, or never committed: its destruction is finished below.
+                repairs.destroyed += 1;
+                repairs.rewrite.insert(bucket);
                 continue;
             };
             if keys::file_name(inner.epoch, id) != name {
@@ -259,9 +256,6 @@ fn load_keys(inner: &mut Inner, state: &Replay, report: &mut OpenReport) -> Resu
             );
         }
     }
-    if report.stale_key_files > 0 {
-        inner.storage.sync_dir()?;
-    }
     for (id, record) in records {
         if live(id) && !inner.consents.contains_key(id) {
             return Err(VaultError::RolledBack {
@@ -274,10 +268,7 @@ fn load_keys(inner: &mut Inner, state: &Replay, report: &mut OpenReport) -> Resu
             key: None,
         });
     }
-    for id in stale_buckets {
-        inner.write_bucket(id)?;
-    }
-    Ok(())
+    Ok(repairs)
 }
 
 pub(super) fn open(
@@ -285,10 +276,7 @@ pub(super) fn open(
     key: VaultKey,
     clock: Arc<dyn Clock>,
 ) -> Result<(Vault, OpenReport), Error> {
-    let mut report = OpenReport {
-        leftovers_removed: atomic::remove_leftovers(&*storage)?,
-        ..OpenReport::default()
-    };
+    // First every check, writing nothing: a vault that does not open is left as it was.
     let head_bytes = storage
         .read(head::FILE)?
         .ok_or_else(|| VaultError::NoVault {
@@ -297,25 +285,19 @@ pub(super) fn open(
         })?;
     let head = Head::decode(&head_bytes, &key)?;
     let bytes = journal_bytes(&*storage, &head.vault)?;
-    let entries = read_journal(&*storage, &bytes, &head, &mut report)?;
+    let scan = journal::scan(&bytes, &head.vault);
+    if let Some(problem) = journal_problem(&scan, &head) {
+        return Err(problem.into());
+    }
+    let torn = scan.stopped.is_some().then_some(scan.end);
+    let entries = scan.entries;
     let state = replay(&entries, &head.vault, &head.journal_key)?;
     let anchored = head.entries;
     let ledger = ConsentLedger::with_clock(clock);
     let now = ledger.now();
     let mut inner = Inner::new_open(storage, key, head, Matcher::default());
-    if entries.len() as u64 > anchored {
-        let last = entries.last().expect("more entries than anchored");
-        inner.entries = last.seq + 1;
-        inner.chain = last.chain;
-        let head = inner.head()?;
-        inner.write(|inner| atomic::replace(&*inner.storage, head::FILE, &head))?;
-        report.rolled_forward = true;
-    }
-    load_keys(&mut inner, &state, &mut report)?;
-    if state.rotation.is_some_and(|epoch| epoch > inner.epoch) {
-        let epoch = state.rotation.expect("checked");
-        inner.append(now, Event::KeyRotationAbandoned { epoch }, None)?;
-    }
+    let repairs = read_keys(&mut inner, &state)?;
+    let mut report = OpenReport::default();
     let cells: BTreeMap<u64, _> = state
         .records
         .values()
@@ -354,6 +336,37 @@ pub(super) fn open(
         shared.enroll(vector.as_slice(), model, &cells[&consent])?;
         inner.templates.insert(seq, consent);
         report.templates_loaded += 1;
+    }
+
+    // Then the repairs of what a power cut interrupted.
+    report.leftovers_removed = atomic::remove_leftovers(&*inner.storage)?;
+    if let Some(end) = torn {
+        report.torn_bytes = bytes.len() as u64 - end;
+        inner.write(|inner| {
+            inner.storage.truncate(journal::FILE, end)?;
+            inner.storage.sync(journal::FILE)
+        })?;
+    }
+    if entries.len() as u64 > anchored {
+        let last = entries.last().expect("more entries than anchored");
+        inner.advance(last.seq + 1, last.chain)?;
+        report.rolled_forward = true;
+    }
+    if !repairs.stale_files.is_empty() {
+        inner.write(|inner| {
+            for name in &repairs.stale_files {
+                inner.storage.remove(name)?;
+            }
+            inner.storage.sync_dir()
+        })?;
+        report.stale_key_files = repairs.stale_files.len();
+    }
+    for bucket in &repairs.rewrite {
+        inner.write_bucket(*bucket)?;
+    }
+    report.keys_destroyed = repairs.destroyed;
+    if let Some(epoch) = state.rotation.filter(|&epoch| epoch > inner.epoch) {
+        inner.append(now, Event::KeyRotationAbandoned { epoch }, None)?;
     }
     let vault = Vault::from_parts(ledger, inner);
     vault.sweep_expired()?;

@@ -38,6 +38,8 @@ pub struct Binding<'a> {
     pub consent: Option<u64>,
     /// The model that made it (templates).
     pub model: Option<[u8; 8]>,
+    /// A digest of data stored beside the record (a journal event binds its payload's hash).
+    pub digest: Option<[u8; 32]>,
 }
 
 impl Binding<'_> {
@@ -48,13 +50,14 @@ impl Binding<'_> {
         out.extend_from_slice(b"faceguard vault record\0");
         out.extend_from_slice(&SEAL_VERSION.to_le_bytes());
         let consent = self.consent.map(u64::to_le_bytes);
-        let fields: [Option<&[u8]>; 6] = [
+        let fields: [Option<&[u8]>; 7] = [
             Some(self.kind.as_bytes()),
             self.vault.as_ref().map(|v| &v[..]),
             self.subject.map(str::as_bytes),
             self.purpose.map(str::as_bytes),
             consent.as_ref().map(|c| &c[..]),
             self.model.as_ref().map(|m| &m[..]),
+            self.digest.as_ref().map(|d| &d[..]),
         ];
         for field in fields {
             match field {
@@ -144,6 +147,7 @@ mod tests {
             purpose: Some(purpose),
             consent: Some(7),
             model: Some([1, 2, 3, 4, 5, 6, 7, 8]),
+            digest: None,
         }
     }
 
@@ -192,6 +196,10 @@ mod tests {
             Binding { subject: None, ..b },
             Binding {
                 vault: Some([8; 16]),
+                ..b
+            },
+            Binding {
+                digest: Some([1; 32]),
                 ..b
             },
         ];

@@ -44,8 +44,17 @@ fn every_truncation_of_every_file_is_detected() {
     let (fs, clock) = sample();
     for (name, bytes) in fs.files() {
         for len in 0..bytes.len() {
-            let opened = reopen(&with_file(&fs, &name, &bytes[..len]), &clock);
-            assert!(opened.is_err(), "{name} cut to {len} bytes went unnoticed");
+            let copy = with_file(&fs, &name, &bytes[..len]);
+            let files = copy.files();
+            assert!(
+                reopen(&copy, &clock).is_err(),
+                "{name} cut to {len} bytes went unnoticed"
+            );
+            assert_eq!(
+                copy.files(),
+                files,
+                "a vault that does not open is left as it was"
+            );
         }
     }
 }
@@ -143,6 +152,30 @@ fn replayed_old_files_are_rejected_as_rolled_back() {
         matches!(err, VaultError::RolledBack { ref file, .. } if *file == name),
         "{err}"
     );
+}
+
+#[test]
+fn a_head_restored_from_before_a_rotation_destroys_nothing() {
+    let (fs, clock) = sample();
+    let old_head = fs.read(super::super::head::FILE).unwrap().unwrap();
+    let vault = reopen(&fs, &clock).unwrap();
+    vault.rotate_key(key(2)).unwrap();
+    drop(vault);
+    let copy = with_file(&fs, super::super::head::FILE, &old_head);
+    let files = copy.files();
+    // The old key opens the old head, which vouches for fewer entries than the journal has.
+    let err = vault_error(reopen(&copy, &clock));
+    assert!(matches!(err, VaultError::RolledBack { .. }), "{err}");
+    assert_eq!(copy.files(), files, "the new key files are still there");
+    let restored = copy.after_crash(super::super::storage::mem::Outcome::Kept);
+    restored.put(
+        super::super::head::FILE,
+        &fs.read(super::super::head::FILE).unwrap().unwrap(),
+    );
+    let vault = Vault::open_in(Box::new(restored), key(2), Arc::new(clock))
+        .unwrap()
+        .0;
+    assert_eq!(vault.template_count(), 3);
 }
 
 #[test]

@@ -1,0 +1,195 @@
+//! `fg_engine`: the loaded models, and face detection.
+
+use std::ffi::c_char;
+use std::path::Path;
+
+use fg::{Detector, DetectorConfig, Embedder, EmbedderSpec, Engine, Face};
+
+use crate::guard::{self, arg, out, text};
+use crate::image::fg_image;
+use crate::status::fg_status;
+
+/// A face detector and an embedder, loaded once.
+///
+/// Thread-safety: an engine may be used from several threads at once (detection and the
+/// vault calls that take it); create one per process and share it. Free it once, after every
+/// other call using it has returned.
+pub struct fg_engine {
+    pub(crate) engine: Engine,
+}
+
+/// A detected face, in frame pixel coordinates.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct fg_face {
+    /// Box: left, top, width, height.
+    pub x: f32,
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+    /// Detector confidence in 0..1.
+    pub score: f32,
+    /// Five landmarks as x, y pairs: right eye, left eye (as seen in the frame, left to right),
+    /// nose tip, right and left mouth corners.
+    pub landmarks: [f32; 10],
+}
+
+impl From<&Face> for fg_face {
+    fn from(f: &Face) -> Self {
+        let mut landmarks = [0.0; 10];
+        for (i, p) in f.landmarks.iter().enumerate() {
+            landmarks[2 * i] = p.x;
+            landmarks[2 * i + 1] = p.y;
+        }
+        fg_face {
+            x: f.bbox.x,
+            y: f.bbox.y,
+            width: f.bbox.width,
+            height: f.bbox.height,
+            score: f.score,
+            landmarks,
+        }
+    }
+}
+
+impl fg_face {
+    /// Back to the library's face (as detected, or as the caller copied it).
+    pub(crate) fn to_face(self) -> Face {
+        let l = self.landmarks;
+        Face {
+            bbox: fg::BoundingBox {
+                x: self.x,
+                y: self.y,
+                width: self.width,
+                height: self.height,
+            },
+            score: self.score,
+            landmarks: std::array::from_fn(|i| fg::Point::new(l[2 * i], l[2 * i + 1])),
+        }
+    }
+}
+
+fn boxed(engine: Engine, out: &mut *mut fg_engine) {
+    *out = Box::into_raw(Box::new(fg_engine { engine }));
+}
+
+/// Loads the YuNet detector from `detector_model_path` and the embedder from
+/// `embedder_model_path`. The embedder's description is read from the `.json` file beside it
+/// (same name, extension `.json`) if there is one; otherwise the built-in description of
+/// `fr_feature.onnx` is used. On success `*out` is a new engine to free with
+/// `fg_engine_free`.
+///
+/// # Safety
+/// The paths are NULL or NUL-terminated strings; `out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn fg_engine_new(
+    detector_model_path: *const c_char,
+    embedder_model_path: *const c_char,
+    out: *mut *mut fg_engine,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked for NULL by the helpers.
+        let (det, emb, out) = unsafe {
+            (
+                text(detector_model_path)?,
+                text(embedder_model_path)?,
+                self::out(out)?,
+            )
+        };
+        let detector =
+            Detector::from_path(det, DetectorConfig::default()).map_err(guard::status)?;
+        let spec_path = Path::new(emb).with_extension("json");
+        let spec = if spec_path.is_file() {
+            EmbedderSpec::from_file(&spec_path).map_err(guard::status)?
+        } else {
+            EmbedderSpec::fr_feature()
+        };
+        let embedder = Embedder::from_path(emb, spec).map_err(guard::status)?;
+        boxed(Engine::new(detector, embedder), out);
+        Ok(())
+    })
+}
+
+/// Like `fg_engine_new`, from models in memory (firmware without a file system):
+/// `detector_model` and `embedder_model` are the ONNX files' bytes, `embedder_spec_json` the
+/// embedder's description as JSON, or NULL for `fr_feature.onnx`'s. The bytes are copied;
+/// the caller may free them when this returns.
+///
+/// # Safety
+/// Each buffer is NULL or valid for reads of its length; `embedder_spec_json` is NULL or a
+/// NUL-terminated string; `out` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn fg_engine_new_from_memory(
+    detector_model: *const u8,
+    detector_model_len: usize,
+    embedder_model: *const u8,
+    embedder_model_len: usize,
+    embedder_spec_json: *const c_char,
+    out: *mut *mut fg_engine,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked for NULL and length by the helpers.
+        let (det, emb, out) = unsafe {
+            (
+                guard::bytes(detector_model, detector_model_len)?,
+                guard::bytes(embedder_model, embedder_model_len)?,
+                self::out(out)?,
+            )
+        };
+        let spec = if embedder_spec_json.is_null() {
+            EmbedderSpec::fr_feature()
+        } else {
+            // SAFETY: non-NULL, NUL-terminated per the contract.
+            let json = unsafe { text(embedder_spec_json)? };
+            EmbedderSpec::from_json(json).map_err(guard::status)?
+        };
+        let detector =
+            Detector::from_bytes(det, DetectorConfig::default()).map_err(guard::status)?;
+        let embedder = Embedder::from_bytes(emb, spec).map_err(guard::status)?;
+        boxed(Engine::new(detector, embedder), out);
+        Ok(())
+    })
+}
+
+/// Frees an engine (NULL is a no-op).
+///
+/// # Safety
+/// `engine` is NULL or was returned by `fg_engine_new*` and not freed yet, and no other call
+/// is using it.
+#[no_mangle]
+pub unsafe extern "C" fn fg_engine_free(engine: *mut fg_engine) {
+    if !engine.is_null() {
+        // Dropping cannot panic across the boundary: the models' destructors free memory.
+        // SAFETY: created by Box::into_raw in fg_engine_new*, freed once per the contract.
+        drop(unsafe { Box::from_raw(engine) });
+    }
+}
+
+/// Detects faces in `image`, strongest first, into the caller's array `faces` of `capacity`
+/// elements; `*count` receives how many were written (faces beyond `capacity`, the weakest,
+/// are dropped).
+///
+/// # Safety
+/// `engine` and `image` are NULL or valid; the image's planes are valid for their lengths;
+/// `faces` is NULL or valid for `capacity` writes; `count` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn fg_detect(
+    engine: *const fg_engine,
+    image: *const fg_image,
+    faces: *mut fg_face,
+    capacity: usize,
+    count: *mut usize,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked for NULL by the helpers.
+        let (engine, image, count) = unsafe { (arg(engine)?, arg(image)?, out(count)?) };
+        guard::check_slots(faces, capacity)?;
+        // SAFETY: the planes are valid for their lengths per the contract.
+        let view = unsafe { image.view()? };
+        let found = engine.engine.detect(&view).map_err(guard::status)?;
+        // SAFETY: `faces` holds `capacity` writable slots per the contract.
+        let written = unsafe { guard::fill(faces, capacity, found.iter().map(fg_face::from))? };
+        guard::set(count, written);
+        Ok(())
+    })
+}

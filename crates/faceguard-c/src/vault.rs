@@ -1,0 +1,491 @@
+//! `fg_vault`: consent, enrolment, identification, verification, retention and the audit log,
+//! on the encrypted vault. Purposes are strings here, checked at run time against each consent
+//! and each gallery; templates are computed inside and never returned.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use fg::vault::{Vault, VaultKey};
+use fg::{ConsentId, SubjectId};
+
+use crate::engine::{fg_engine, fg_face};
+use crate::guard::{self, arg, out, text};
+use crate::image::fg_image;
+use crate::status::fg_status::{self, *};
+
+/// The encrypted vault in a directory.
+///
+/// Thread-safety: a vault may be used from several threads at once; changes are serialised
+/// inside, searches run in parallel. Free it once, after every other call using it returned.
+pub struct fg_vault {
+    vault: Vault,
+}
+
+/// Longest subject id, in bytes (without the terminating NUL).
+pub const FG_SUBJECT_MAX: usize = 128;
+
+/// One identification candidate.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct fg_candidate {
+    /// The enrolled subject's id, NUL-terminated.
+    pub subject: [c_char; FG_SUBJECT_MAX + 1],
+    /// The consent the matching template was enrolled under.
+    pub consent: u64,
+    /// Cosine similarity of the subject's best template.
+    pub score: f32,
+    /// Whether `score` reaches the decision threshold.
+    pub is_match: bool,
+}
+
+/// The outcome of a 1:1 verification.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct fg_decision {
+    /// Cosine similarity of the claimed subject's best template.
+    pub score: f32,
+    /// The threshold applied.
+    pub threshold: f32,
+    /// `score >= threshold`.
+    pub is_match: bool,
+}
+
+/// # Safety
+/// `key` is NULL or valid for `key_len` bytes.
+unsafe fn vault_key(key: *const u8, key_len: usize) -> Result<VaultKey, fg_status> {
+    // SAFETY: per the caller's contract.
+    let bytes = unsafe { guard::bytes(key, key_len)? };
+    VaultKey::from_bytes(bytes).map_err(guard::status)
+}
+
+fn subject(id: &str) -> Result<SubjectId, fg_status> {
+    SubjectId::new(id).map_err(guard::status)
+}
+
+/// Creates a vault in directory `dir` (created if needed) under the 32-byte `key`, which the
+/// caller keeps (in a secure element) and wipes from its own memory. `*out` is the open vault.
+///
+/// # Safety
+/// `dir` is NULL or NUL-terminated; `key` is NULL or valid for `key_len` bytes; `out` is NULL
+/// or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_create(
+    dir: *const c_char,
+    key: *const u8,
+    key_len: usize,
+    out: *mut *mut fg_vault,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (dir, key, out) = unsafe { (text(dir)?, vault_key(key, key_len)?, self::out(out)?) };
+        let vault = Vault::create(dir, key).map_err(guard::status)?;
+        *out = Box::into_raw(Box::new(fg_vault { vault }));
+        Ok(())
+    })
+}
+
+/// Opens the vault in `dir` with `key`, recovering from any interrupted write.
+/// `FG_ERR_WRONG_KEY`, `FG_ERR_TAMPERED`, `FG_ERR_CORRUPT` and `FG_ERR_ROLLED_BACK` say why a
+/// vault does not open.
+///
+/// # Safety
+/// As for `fg_vault_create`.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_open(
+    dir: *const c_char,
+    key: *const u8,
+    key_len: usize,
+    out: *mut *mut fg_vault,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (dir, key, out) = unsafe { (text(dir)?, vault_key(key, key_len)?, self::out(out)?) };
+        let (vault, _report) = Vault::open(dir, key).map_err(guard::status)?;
+        *out = Box::into_raw(Box::new(fg_vault { vault }));
+        Ok(())
+    })
+}
+
+/// Closes a vault, wiping its keys and templates from memory (NULL is a no-op).
+///
+/// # Safety
+/// `vault` is NULL or was returned by `fg_vault_create`/`fg_vault_open` and not freed yet,
+/// and no other call is using it.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_free(vault: *mut fg_vault) {
+    if !vault.is_null() {
+        // SAFETY: created by Box::into_raw above, freed once per the contract.
+        drop(unsafe { Box::from_raw(vault) });
+    }
+}
+
+/// Records that `subject` consented to enrolment for `purpose` after being shown `notice`,
+/// for `valid_seconds` (at most one year); `*consent` receives the consent's id.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_grant(
+    vault: *const fg_vault,
+    purpose: *const c_char,
+    subject: *const c_char,
+    notice: *const c_char,
+    valid_seconds: u64,
+    consent: *mut u64,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, purpose, id, notice, consent) = unsafe {
+            (
+                arg(vault)?,
+                text(purpose)?,
+                text(subject)?,
+                text(notice)?,
+                out(consent)?,
+            )
+        };
+        let token = vault
+            .vault
+            .grant_named(
+                purpose,
+                self::subject(id)?,
+                notice,
+                Duration::from_secs(valid_seconds),
+            )
+            .map_err(guard::status)?;
+        guard::set(consent, token.id().get());
+        Ok(())
+    })
+}
+
+/// Revokes one consent: its data key is destroyed and its templates erased at once.
+///
+/// # Safety
+/// `vault` is NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_revoke(vault: *const fg_vault, consent: u64) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract.
+        let vault = unsafe { arg(vault)? };
+        vault
+            .vault
+            .revoke(ConsentId::from_raw(consent))
+            .map_err(guard::status)?;
+        Ok(())
+    })
+}
+
+/// Revokes every active consent of `subject` (a deletion request) and purges the templates
+/// from the files; `*revoked` receives the number of consents revoked.
+/// `FG_ERR_UNKNOWN_SUBJECT` if it has none.
+///
+/// # Safety
+/// Pointers are NULL or valid; `subject` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_revoke_subject(
+    vault: *const fg_vault,
+    subject: *const c_char,
+    revoked: *mut usize,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, id, revoked) = unsafe { (arg(vault)?, text(subject)?, out(revoked)?) };
+        let records = vault
+            .vault
+            .revoke_subject(&self::subject(id)?)
+            .map_err(guard::status)?;
+        vault.vault.compact().map_err(guard::status)?;
+        guard::set(revoked, records.len());
+        Ok(())
+    })
+}
+
+/// The template of `face` in `image`, under consent `consent` (its purpose is the consent's),
+/// sealed into the vault. `FG_ERR_CONSENT_REVOKED`/`_EXPIRED`/`_UNKNOWN` if it does not cover
+/// enrolment.
+///
+/// # Safety
+/// Pointers are NULL or valid; the image's planes valid for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_enroll(
+    vault: *const fg_vault,
+    engine: *const fg_engine,
+    image: *const fg_image,
+    face: *const fg_face,
+    consent: u64,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, engine, image, face) =
+            unsafe { (arg(vault)?, arg(engine)?, arg(image)?, arg(face)?) };
+        // SAFETY: planes valid per the contract.
+        let view = unsafe { image.view()? };
+        let token = vault
+            .vault
+            .token_named(ConsentId::from_raw(consent))
+            .map_err(guard::status)?;
+        let template = engine
+            .engine
+            .enrolment_template(&token, &view, &face.to_face())
+            .map_err(guard::status)?;
+        vault.vault.enroll(template).map_err(guard::status)?;
+        Ok(())
+    })
+}
+
+/// 1:N identification of `face` in `image` among the templates enrolled for `purpose`, under
+/// a one-off consent of the person at the camera (given after seeing `notice`, never stored).
+/// Writes the best candidates, best first, one per subject, into `candidates` (at most
+/// `capacity`); `*count` receives how many. Recorded in the audit log.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated; `candidates` valid for `capacity`
+/// writes.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_identify(
+    vault: *const fg_vault,
+    engine: *const fg_engine,
+    image: *const fg_image,
+    face: *const fg_face,
+    purpose: *const c_char,
+    notice: *const c_char,
+    candidates: *mut fg_candidate,
+    capacity: usize,
+    count: *mut usize,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, engine, image, face, purpose, notice, count) = unsafe {
+            (
+                arg(vault)?,
+                arg(engine)?,
+                arg(image)?,
+                arg(face)?,
+                text(purpose)?,
+                text(notice)?,
+                out(count)?,
+            )
+        };
+        guard::check_slots(candidates, capacity)?;
+        // SAFETY: planes valid per the contract.
+        let view = unsafe { image.view()? };
+        let consent = vault
+            .vault
+            .probe_consent_named(purpose, notice)
+            .map_err(guard::status)?;
+        let probe = engine
+            .engine
+            .probe_template(consent, &view, &face.to_face())
+            .map_err(guard::status)?;
+        let found = vault
+            .vault
+            .identify(&probe, capacity)
+            .map_err(guard::status)?;
+        let rows = found.iter().map(|c| {
+            let mut subject = [0 as c_char; FG_SUBJECT_MAX + 1];
+            for (dst, src) in subject.iter_mut().zip(c.subject.as_str().bytes()) {
+                *dst = src as c_char;
+            }
+            fg_candidate {
+                subject,
+                consent: c.consent.get(),
+                score: c.score,
+                is_match: c.is_match,
+            }
+        });
+        // SAFETY: `candidates` holds `capacity` writable slots per the contract.
+        let written = unsafe { guard::fill(candidates, capacity, rows)? };
+        guard::set(count, written);
+        Ok(())
+    })
+}
+
+/// 1:1 verification: is `face` in `image` the enrolled `subject`, for `purpose`? Under a
+/// one-off consent as for `fg_vault_identify`; recorded in the audit log.
+/// `FG_ERR_UNKNOWN_SUBJECT` if the subject has no template for this purpose.
+///
+/// # Safety
+/// Pointers are NULL or valid; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_verify(
+    vault: *const fg_vault,
+    engine: *const fg_engine,
+    image: *const fg_image,
+    face: *const fg_face,
+    purpose: *const c_char,
+    notice: *const c_char,
+    subject: *const c_char,
+    decision: *mut fg_decision,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, engine, image, face, purpose, notice, id, decision) = unsafe {
+            (
+                arg(vault)?,
+                arg(engine)?,
+                arg(image)?,
+                arg(face)?,
+                text(purpose)?,
+                text(notice)?,
+                text(subject)?,
+                out(decision)?,
+            )
+        };
+        let claimed = self::subject(id)?;
+        // SAFETY: planes valid per the contract.
+        let view = unsafe { image.view()? };
+        let consent = vault
+            .vault
+            .probe_consent_named(purpose, notice)
+            .map_err(guard::status)?;
+        let probe = engine
+            .engine
+            .probe_template(consent, &view, &face.to_face())
+            .map_err(guard::status)?;
+        let d = vault
+            .vault
+            .verify(&probe, &claimed)
+            .map_err(guard::status)?;
+        guard::set(
+            decision,
+            fg_decision {
+                score: d.score,
+                threshold: d.threshold,
+                is_match: d.is_match,
+            },
+        );
+        Ok(())
+    })
+}
+
+/// `*count` receives the number of distinct subjects with an enrolled template (the figure
+/// China's 2025 measures ask to file at 100,000).
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_subject_count(
+    vault: *const fg_vault,
+    count: *mut usize,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, count) = unsafe { (arg(vault)?, out(count)?) };
+        guard::set(count, vault.vault.subject_count());
+        Ok(())
+    })
+}
+
+/// Ends every consent past its expiry (keys destroyed, templates erased, recorded);
+/// `*ended` receives how many. Run it periodically; opening a vault and each search run it
+/// too.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_sweep_expired(
+    vault: *const fg_vault,
+    ended: *mut usize,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, ended) = unsafe { (arg(vault)?, out(ended)?) };
+        let ids = vault.vault.sweep_expired().map_err(guard::status)?;
+        vault.vault.compact().map_err(guard::status)?;
+        guard::set(ended, ids.len());
+        Ok(())
+    })
+}
+
+/// Verifies the audit log's hash chain and every entry; `*entries` receives how many.
+/// `FG_ERR_TAMPERED`, `FG_ERR_CORRUPT` or `FG_ERR_ROLLED_BACK` if it is broken.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_audit_verify(
+    vault: *const fg_vault,
+    entries: *mut u64,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, entries) = unsafe { (arg(vault)?, out(entries)?) };
+        let log = vault.vault.audit().map_err(guard::status)?;
+        let n = log.verify().map_err(fg_status::from)?;
+        guard::set(entries, n as u64);
+        Ok(())
+    })
+}
+
+/// Exports the audit log as JSON lines into `buffer` (NUL-terminated); `*length` receives the
+/// length without the NUL. `FG_ERR_BUFFER_TOO_SMALL` (nothing written) if `capacity` is less
+/// than the length plus one: ask `fg_vault_audit_export_length` first.
+///
+/// # Safety
+/// Pointers are NULL or valid; `buffer` valid for `capacity` writes.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_audit_export(
+    vault: *const fg_vault,
+    buffer: *mut c_char,
+    capacity: usize,
+    length: *mut usize,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, length) = unsafe { (arg(vault)?, out(length)?) };
+        guard::check_slots(buffer, capacity)?;
+        let text = export(vault)?;
+        if text.len() >= capacity {
+            return Err(FG_ERR_BUFFER_TOO_SMALL);
+        }
+        let bytes = text.bytes().map(|b| b as c_char).chain(std::iter::once(0));
+        // SAFETY: `buffer` holds `capacity` > text.len() writable bytes per the contract.
+        unsafe { guard::fill(buffer, capacity, bytes)? };
+        guard::set(length, text.len());
+        Ok(())
+    })
+}
+
+/// `*length` receives the length of `fg_vault_audit_export`'s text (without the NUL).
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_audit_export_length(
+    vault: *const fg_vault,
+    length: *mut usize,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, length) = unsafe { (arg(vault)?, out(length)?) };
+        guard::set(length, export(vault)?.len());
+        Ok(())
+    })
+}
+
+fn export(vault: &fg_vault) -> Result<String, fg_status> {
+    let log = vault.vault.audit().map_err(guard::status)?;
+    log.verify().map_err(fg_status::from)?;
+    let mut text = Vec::new();
+    log.write_json_lines(&mut text).map_err(|_| FG_ERR_IO)?;
+    String::from_utf8(text).map_err(|_| FG_ERR_INTERNAL)
+}
+
+/// Re-seals the vault under `new_key` (32 bytes): every data key is re-wrapped, templates are
+/// not decrypted. From then on only `new_key` opens the vault; destroy the old key.
+///
+/// # Safety
+/// Pointers are NULL or valid; `new_key` valid for `key_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_rotate_key(
+    vault: *const fg_vault,
+    new_key: *const u8,
+    key_len: usize,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, key) = unsafe { (arg(vault)?, vault_key(new_key, key_len)?) };
+        vault.vault.rotate_key(key).map_err(guard::status)?;
+        Ok(())
+    })
+}
