@@ -35,11 +35,11 @@
 // Patch version.
 #define FG_VERSION_PATCH 0
 
-// Longest C string accepted (subject ids, purposes, notices, paths).
-#define MAX_STRING (64 * 1024)
-
 // Longest subject id, in bytes (without the terminating NUL).
 #define FG_SUBJECT_MAX 128
+
+// Size of a subject id buffer: `FG_SUBJECT_MAX` bytes and the NUL.
+#define FG_SUBJECT_BUFFER 129
 
 // What a call did. `FG_OK` is 0; the values never change between versions (new ones are
 // added at the end of their group).
@@ -92,8 +92,23 @@ typedef enum fg_status {
     FG_ERR_INTERNAL = 99,
 } fg_status;
 
-// One identification candidate.
-typedef struct fg_candidate fg_candidate;
+// Pixel formats, the values of `fg_image.format`.
+typedef enum fg_pixel_format {
+    // 8-bit R, G, B; plane 0.
+    FG_PIXEL_RGB8 = 0,
+    // 8-bit B, G, R; plane 0.
+    FG_PIXEL_BGR8 = 1,
+    // 8-bit R, G, B, A (A ignored); plane 0.
+    FG_PIXEL_RGBA8 = 2,
+    // 8-bit B, G, R, A (A ignored); plane 0.
+    FG_PIXEL_BGRA8 = 3,
+    // 8-bit luminance; plane 0.
+    FG_PIXEL_GRAY8 = 4,
+    // Y (plane 0), interleaved U/V at half resolution (plane 1): the usual ISP output.
+    FG_PIXEL_NV12 = 5,
+    // Y (plane 0), U (plane 1), V (plane 2), U and V at half resolution.
+    FG_PIXEL_I420 = 6,
+} fg_pixel_format;
 
 // A face detector and an embedder, loaded once.
 //
@@ -142,6 +157,18 @@ typedef struct fg_face {
     // nose tip, right and left mouth corners.
     float landmarks[10];
 } fg_face;
+
+// One identification candidate.
+typedef struct fg_candidate {
+    // The enrolled subject's id, NUL-terminated.
+    char subject[FG_SUBJECT_BUFFER];
+    // The consent the matching template was enrolled under.
+    uint64_t consent;
+    // Cosine similarity of the subject's best template.
+    float score;
+    // Whether `score` reaches the decision threshold.
+    bool is_match;
+} fg_candidate;
 
 // The outcome of a 1:1 verification.
 typedef struct fg_decision {

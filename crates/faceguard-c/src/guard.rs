@@ -40,7 +40,7 @@ pub unsafe fn out<'a, T>(ptr: *mut T) -> Result<&'a mut T, fg_status> {
 }
 
 /// Longest C string accepted (subject ids, purposes, notices, paths).
-pub const MAX_STRING: usize = 64 * 1024;
+pub(crate) const MAX_STRING: usize = 64 * 1024;
 
 /// A NUL-terminated UTF-8 string, or `FG_ERR_NULL_POINTER` / `FG_ERR_INVALID_ARGUMENT`.
 ///

@@ -23,13 +23,17 @@ pub struct fg_vault {
 
 /// Longest subject id, in bytes (without the terminating NUL).
 pub const FG_SUBJECT_MAX: usize = 128;
+/// Size of a subject id buffer: `FG_SUBJECT_MAX` bytes and the NUL.
+pub const FG_SUBJECT_BUFFER: usize = 129;
+const _: () = assert!(FG_SUBJECT_BUFFER == FG_SUBJECT_MAX + 1);
+const _: () = assert!(FG_SUBJECT_MAX == fg::SubjectId::MAX_LEN);
 
 /// One identification candidate.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct fg_candidate {
     /// The enrolled subject's id, NUL-terminated.
-    pub subject: [c_char; FG_SUBJECT_MAX + 1],
+    pub subject: [c_char; FG_SUBJECT_BUFFER],
     /// The consent the matching template was enrolled under.
     pub consent: u64,
     /// Cosine similarity of the subject's best template.
@@ -282,7 +286,7 @@ pub unsafe extern "C" fn fg_vault_identify(
             .identify(&probe, capacity)
             .map_err(guard::status)?;
         let rows = found.iter().map(|c| {
-            let mut subject = [0 as c_char; FG_SUBJECT_MAX + 1];
+            let mut subject = [0 as c_char; FG_SUBJECT_BUFFER];
             for (dst, src) in subject.iter_mut().zip(c.subject.as_str().bytes()) {
                 *dst = src as c_char;
             }

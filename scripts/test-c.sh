@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The C API as camera firmware uses it: builds libfaceguard.a, checks the documented link
+# line, installs with pkg-config, compiles the README's quick start, the camera-loop example
+# and the table-driven misuse test with the system C compiler, runs them on NV12 frames made
+# from the photos, then runs them again under valgrind (errors and leaks fail the test).
+# Run by scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=target/c-test
+rm -rf "$out"
+mkdir -p "$out"
+cc="${CC:-cc}"
+cflags=(-std=c11 -Wall -Wextra -Werror -O2)
+
+echo "== native libraries"
+libs="$(scripts/c-libs.sh)"
+documented="$(sed -n 's/^native libraries (Linux, x86_64 and aarch64): `\(.*\)`$/\1/p' README.md)"
+if [ "$libs" != "$documented" ]; then
+    echo "rustc says the native libraries are '$libs'; README.md says '$documented'" >&2
+    exit 1
+fi
+echo "$libs"
+
+echo "== install and pkg-config"
+scripts/c-install.sh "$out/prefix"
+export PKG_CONFIG_PATH="$PWD/$out/prefix/lib/pkgconfig"
+pkg="$(pkg-config --cflags --libs --static faceguard)"
+
+echo "== the README's quick start compiles as written"
+awk '/^```c$/{on=1; next} /^```$/{on=0} on' README.md >"$out/quickstart.c"
+[ -s "$out/quickstart.c" ] || { echo "no C quick start in README.md" >&2; exit 1; }
+# shellcheck disable=SC2086
+"$cc" "${cflags[@]}" "$out/quickstart.c" $pkg -o "$out/quickstart"
+
+echo "== camera loop and misuse test"
+cargo run --quiet --release --example nv12_frames -- "$out/frames"
+# shellcheck disable=SC2086
+"$cc" "${cflags[@]}" -Iinclude examples/c/camera_loop.c target/release/libfaceguard.a $libs \
+    -o "$out/camera_loop"
+# shellcheck disable=SC2086
+"$cc" "${cflags[@]}" -D_DEFAULT_SOURCE -Iinclude tests/c/misuse.c target/release/libfaceguard.a \
+    $libs -o "$out/misuse"
+"$out/camera_loop" models "$out/frames" "$out/vault" | tee "$out/camera_loop.log"
+grep -q "no longer found" "$out/camera_loop.log"
+read -r first w h ys uvs _ <"$out/frames/frames.txt"
+"$out/misuse" models "$out/frames/$first" "$w" "$h" "$ys" "$uvs" "$out/misuse-run"
+
+echo "== under valgrind (a short stream: the first two people)"
+mkdir -p "$out/short"
+awk '{ if (!($6 in seen)) { n++; seen[$6] = 1 } if (n <= 2) print }' "$out/frames/frames.txt" \
+    >"$out/short/frames.txt"
+while read -r f _; do ln -sf "$PWD/$out/frames/$f" "$out/short/$f"; done <"$out/short/frames.txt"
+vg=(valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect
+    --errors-for-leak-kinds=definite,indirect)
+"${vg[@]}" "$out/camera_loop" models "$out/short" "$out/vault-vg" >"$out/camera_loop.vg.log"
+tail -3 "$out/camera_loop.vg.log"
+"${vg[@]}" "$out/misuse" models "$out/frames/$first" "$w" "$h" "$ys" "$uvs" "$out/misuse-vg" |
+    tail -1
+echo "C API: all passed"

@@ -1,0 +1,402 @@
+/*
+ * misuse.c: every way firmware can get the C API wrong, and the status each must return.
+ * Table-driven: each row calls one function with one bad argument; nothing may crash.
+ *
+ *   misuse MODELS_DIR FRAME.nv12 WIDTH HEIGHT Y_STRIDE UV_STRIDE SCRATCH_DIR
+ *
+ * The frame must show one face. Exit status 0 if every row returns its expected status.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "faceguard.h"
+
+static fg_engine *engine;
+static fg_vault *vault;
+static fg_image frame;   /* a good NV12 frame */
+static fg_face face;     /* its face */
+static uint64_t consent; /* an active consent for "door-access" */
+static uint8_t key[32];
+static char detector[1024], embedder[1024], vault_dir[1024], scratch[1024];
+static const char *NOTICE = "Your face template opens this door until you ask us to delete it.";
+
+/* ---- one function per row ---- */
+static fg_face faces[8];
+static size_t count;
+static fg_engine *new_engine;
+static fg_vault *new_vault;
+static fg_candidate candidates[4];
+static fg_decision decision;
+static uint64_t id, entries;
+static size_t n;
+static char text[1 << 16];
+
+static fg_status engine_null_detector(void) { return fg_engine_new(NULL, embedder, &new_engine); }
+static fg_status engine_null_embedder(void) { return fg_engine_new(detector, NULL, &new_engine); }
+static fg_status engine_null_out(void) { return fg_engine_new(detector, embedder, NULL); }
+static fg_status engine_missing_file(void) {
+    return fg_engine_new("/nonexistent/yunet.onnx", embedder, &new_engine);
+}
+static fg_status engine_swapped_models(void) { return fg_engine_new(embedder, detector, &new_engine); }
+static fg_status engine_memory_null(void) {
+    return fg_engine_new_from_memory(NULL, 10, (const uint8_t *)"x", 1, NULL, &new_engine);
+}
+static fg_status engine_memory_zero_length(void) {
+    return fg_engine_new_from_memory((const uint8_t *)"x", 0, (const uint8_t *)"x", 1, NULL,
+                                     &new_engine);
+}
+static fg_status engine_memory_garbage(void) {
+    static const uint8_t junk[64] = {1, 2, 3};
+    return fg_engine_new_from_memory(junk, sizeof junk, junk, sizeof junk, NULL, &new_engine);
+}
+static fg_status engine_memory_bad_spec(void) {
+    static const uint8_t junk[64] = {1, 2, 3};
+    return fg_engine_new_from_memory(junk, sizeof junk, junk, sizeof junk, "{not json", &new_engine);
+}
+static fg_status free_null(void) {
+    fg_engine_free(NULL);
+    fg_vault_free(NULL);
+    return FG_OK;
+}
+static fg_status detect_ok(void) { return fg_detect(engine, &frame, faces, 8, &count); }
+static fg_status detect_null_engine(void) { return fg_detect(NULL, &frame, faces, 8, &count); }
+static fg_status detect_null_image(void) { return fg_detect(engine, NULL, faces, 8, &count); }
+static fg_status detect_null_faces(void) { return fg_detect(engine, &frame, NULL, 8, &count); }
+static fg_status detect_null_count(void) { return fg_detect(engine, &frame, faces, 8, NULL); }
+static fg_status detect_zero_capacity(void) { return fg_detect(engine, &frame, faces, 0, &count); }
+static fg_status detect_huge_capacity(void) { return fg_detect(engine, &frame, faces, SIZE_MAX, &count); }
+static fg_status with_image(fg_image image) { return fg_detect(engine, &image, faces, 8, &count); }
+static fg_status image_short_stride(void) {
+    fg_image i = frame;
+    i.stride[0] = i.width - 1;
+    return with_image(i);
+}
+static fg_status image_short_uv_stride(void) {
+    fg_image i = frame;
+    i.stride[1] = 2;
+    return with_image(i);
+}
+static fg_status image_short_plane(void) {
+    fg_image i = frame;
+    i.plane_len[0] = i.stride[0] * (i.height - 1);
+    return with_image(i);
+}
+static fg_status image_zero_length_plane(void) {
+    fg_image i = frame;
+    i.plane_len[1] = 0;
+    return with_image(i);
+}
+static fg_status image_null_plane(void) {
+    fg_image i = frame;
+    i.planes[1] = NULL;
+    return with_image(i);
+}
+static fg_status image_bad_format(void) {
+    fg_image i = frame;
+    i.format = 99;
+    return with_image(i);
+}
+static fg_status image_packed_as_planar(void) {
+    fg_image i = frame;
+    i.format = FG_PIXEL_I420; /* plane 2 is missing */
+    return with_image(i);
+}
+static fg_status image_zero_width(void) {
+    fg_image i = frame;
+    i.width = 0;
+    return with_image(i);
+}
+static fg_status image_odd_height(void) {
+    fg_image i = frame;
+    i.height -= 1;
+    return with_image(i);
+}
+static fg_status image_huge(void) {
+    fg_image i = frame;
+    i.width = 1u << 30;
+    i.height = 1u << 30;
+    return with_image(i);
+}
+static fg_status image_huge_stride(void) {
+    fg_image i = frame;
+    i.stride[0] = SIZE_MAX / 2;
+    return with_image(i);
+}
+static fg_status vault_open_wrong_key(void) {
+    uint8_t wrong[32] = {0};
+    return fg_vault_open(vault_dir, wrong, sizeof wrong, &new_vault);
+}
+static fg_status vault_open_short_key(void) { return fg_vault_open(vault_dir, key, 31, &new_vault); }
+static fg_status vault_open_null_key(void) { return fg_vault_open(vault_dir, NULL, 32, &new_vault); }
+static fg_status vault_open_null_dir(void) { return fg_vault_open(NULL, key, 32, &new_vault); }
+static fg_status vault_open_null_out(void) { return fg_vault_open(vault_dir, key, 32, NULL); }
+static fg_status vault_open_missing(void) {
+    return fg_vault_open("/nonexistent/vault", key, 32, &new_vault);
+}
+static fg_status vault_create_twice(void) { return fg_vault_create(vault_dir, key, 32, &new_vault); }
+static fg_status vault_open_tampered(void) {
+    /* A copy of the vault with one flipped bit in its journal. */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", scratch, vault_dir, scratch);
+    if (system(cmd) != 0)
+        return FG_ERR_INTERNAL;
+    char path[2048];
+    snprintf(path, sizeof path, "%s/journal", scratch);
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        return FG_ERR_INTERNAL;
+    fseek(f, -100, SEEK_END);
+    int c = fgetc(f);
+    fseek(f, -100, SEEK_END);
+    fputc(c ^ 0x08, f);
+    fclose(f);
+    return fg_vault_open(scratch, key, 32, &new_vault);
+}
+static fg_status grant_null_vault(void) {
+    return fg_vault_grant(NULL, "door-access", "badge-2", NOTICE, 3600, &id);
+}
+static fg_status grant_null_purpose(void) {
+    return fg_vault_grant(vault, NULL, "badge-2", NOTICE, 3600, &id);
+}
+static fg_status grant_null_subject(void) {
+    return fg_vault_grant(vault, "door-access", NULL, NOTICE, 3600, &id);
+}
+static fg_status grant_null_notice(void) {
+    return fg_vault_grant(vault, "door-access", "badge-2", NULL, 3600, &id);
+}
+static fg_status grant_null_out(void) {
+    return fg_vault_grant(vault, "door-access", "badge-2", NOTICE, 3600, NULL);
+}
+static fg_status grant_empty_notice(void) {
+    return fg_vault_grant(vault, "door-access", "badge-2", "  ", 3600, &id);
+}
+static fg_status grant_empty_subject(void) {
+    return fg_vault_grant(vault, "door-access", "", NOTICE, 3600, &id);
+}
+static fg_status grant_empty_purpose(void) {
+    return fg_vault_grant(vault, "", "badge-2", NOTICE, 3600, &id);
+}
+static fg_status grant_zero_validity(void) {
+    return fg_vault_grant(vault, "door-access", "badge-2", NOTICE, 0, &id);
+}
+static fg_status grant_huge_validity(void) {
+    return fg_vault_grant(vault, "door-access", "badge-2", NOTICE, UINT64_MAX, &id);
+}
+static fg_status grant_not_utf8(void) {
+    return fg_vault_grant(vault, "door-access", "badge-\xff", NOTICE, 3600, &id);
+}
+static fg_status enroll_null_face(void) { return fg_vault_enroll(vault, engine, &frame, NULL, consent); }
+static fg_status enroll_unknown_consent(void) {
+    return fg_vault_enroll(vault, engine, &frame, &face, 424242);
+}
+static fg_status enroll_revoked_consent(void) {
+    uint64_t c;
+    fg_status s = fg_vault_grant(vault, "door-access", "badge-3", NOTICE, 3600, &c);
+    if (s != FG_OK)
+        return s;
+    if ((s = fg_vault_revoke(vault, c)) != FG_OK)
+        return s;
+    return fg_vault_enroll(vault, engine, &frame, &face, c);
+}
+static fg_status enroll_expired_consent(void) {
+    uint64_t c;
+    fg_status s = fg_vault_grant(vault, "door-access", "badge-4", NOTICE, 1, &c);
+    if (s != FG_OK)
+        return s;
+    sleep(2);
+    return fg_vault_enroll(vault, engine, &frame, &face, c);
+}
+static fg_status identify_ok(void) {
+    return fg_vault_identify(vault, engine, &frame, &face, "door-access", NOTICE, candidates, 4, &n);
+}
+static fg_status identify_null_candidates(void) {
+    return fg_vault_identify(vault, engine, &frame, &face, "door-access", NOTICE, NULL, 4, &n);
+}
+static fg_status identify_zero_capacity(void) {
+    return fg_vault_identify(vault, engine, &frame, &face, "door-access", NOTICE, candidates, 0, &n);
+}
+static fg_status identify_null_notice(void) {
+    return fg_vault_identify(vault, engine, &frame, &face, "door-access", NULL, candidates, 4, &n);
+}
+static fg_status identify_empty_purpose(void) {
+    return fg_vault_identify(vault, engine, &frame, &face, "", NOTICE, candidates, 4, &n);
+}
+static fg_status verify_ok(void) {
+    return fg_vault_verify(vault, engine, &frame, &face, "door-access", NOTICE, "badge-1", &decision);
+}
+static fg_status verify_wrong_purpose(void) {
+    return fg_vault_verify(vault, engine, &frame, &face, "attendance", NOTICE, "badge-1", &decision);
+}
+static fg_status verify_unknown_subject(void) {
+    return fg_vault_verify(vault, engine, &frame, &face, "door-access", NOTICE, "badge-9", &decision);
+}
+static fg_status verify_null_out(void) {
+    return fg_vault_verify(vault, engine, &frame, &face, "door-access", NOTICE, "badge-1", NULL);
+}
+static fg_status revoke_unknown_subject(void) { return fg_vault_revoke_subject(vault, "badge-9", &n); }
+static fg_status revoke_unknown_consent(void) { return fg_vault_revoke(vault, 424242); }
+static fg_status count_null(void) { return fg_vault_subject_count(vault, NULL); }
+static fg_status sweep_ok(void) { return fg_vault_sweep_expired(vault, &n); }
+static fg_status audit_verify_ok(void) { return fg_vault_audit_verify(vault, &entries); }
+static fg_status export_too_small(void) { return fg_vault_audit_export(vault, text, 10, &n); }
+static fg_status export_ok(void) { return fg_vault_audit_export(vault, text, sizeof text, &n); }
+static fg_status export_length_null(void) { return fg_vault_audit_export_length(vault, NULL); }
+static fg_status rotate_short_key(void) { return fg_vault_rotate_key(vault, key, 16); }
+static fg_status rotate_same_key(void) { return fg_vault_rotate_key(vault, key, 32); }
+
+struct row {
+    const char *name;
+    fg_status expected;
+    fg_status (*run)(void);
+};
+
+static const struct row ROWS[] = {
+    {"engine: NULL detector path", FG_ERR_NULL_POINTER, engine_null_detector},
+    {"engine: NULL embedder path", FG_ERR_NULL_POINTER, engine_null_embedder},
+    {"engine: NULL out", FG_ERR_NULL_POINTER, engine_null_out},
+    {"engine: missing model file", FG_ERR_MODEL, engine_missing_file},
+    {"engine: models swapped", FG_ERR_MODEL, engine_swapped_models},
+    {"engine from memory: NULL buffer", FG_ERR_NULL_POINTER, engine_memory_null},
+    {"engine from memory: zero length", FG_ERR_INVALID_ARGUMENT, engine_memory_zero_length},
+    {"engine from memory: not ONNX", FG_ERR_MODEL, engine_memory_garbage},
+    {"engine from memory: bad spec JSON", FG_ERR_MODEL, engine_memory_bad_spec},
+    {"free(NULL) of each handle", FG_OK, free_null},
+    {"detect: good frame", FG_OK, detect_ok},
+    {"detect: NULL engine", FG_ERR_NULL_POINTER, detect_null_engine},
+    {"detect: NULL image", FG_ERR_NULL_POINTER, detect_null_image},
+    {"detect: NULL faces", FG_ERR_NULL_POINTER, detect_null_faces},
+    {"detect: NULL count", FG_ERR_NULL_POINTER, detect_null_count},
+    {"detect: zero capacity", FG_ERR_INVALID_ARGUMENT, detect_zero_capacity},
+    {"detect: huge capacity", FG_ERR_INVALID_ARGUMENT, detect_huge_capacity},
+    {"image: Y stride shorter than a row", FG_ERR_IMAGE, image_short_stride},
+    {"image: UV stride shorter than a row", FG_ERR_IMAGE, image_short_uv_stride},
+    {"image: Y plane shorter than its rows", FG_ERR_IMAGE, image_short_plane},
+    {"image: zero-length plane", FG_ERR_INVALID_ARGUMENT, image_zero_length_plane},
+    {"image: NULL plane", FG_ERR_NULL_POINTER, image_null_plane},
+    {"image: unknown pixel format 99", FG_ERR_INVALID_ARGUMENT, image_bad_format},
+    {"image: I420 without its third plane", FG_ERR_NULL_POINTER, image_packed_as_planar},
+    {"image: zero width", FG_ERR_IMAGE, image_zero_width},
+    {"image: odd height for NV12", FG_ERR_IMAGE, image_odd_height},
+    {"image: 2^30 x 2^30", FG_ERR_IMAGE, image_huge},
+    {"image: huge stride", FG_ERR_IMAGE, image_huge_stride},
+    {"vault open: wrong key", FG_ERR_WRONG_KEY, vault_open_wrong_key},
+    {"vault open: 31-byte key", FG_ERR_INVALID_ARGUMENT, vault_open_short_key},
+    {"vault open: NULL key", FG_ERR_NULL_POINTER, vault_open_null_key},
+    {"vault open: NULL dir", FG_ERR_NULL_POINTER, vault_open_null_dir},
+    {"vault open: NULL out", FG_ERR_NULL_POINTER, vault_open_null_out},
+    {"vault open: no vault there", FG_ERR_NO_VAULT, vault_open_missing},
+    {"vault create: one exists there", FG_ERR_NO_VAULT, vault_create_twice},
+    {"vault open: a flipped bit in the journal", FG_ERR_CORRUPT, vault_open_tampered},
+    {"grant: NULL vault", FG_ERR_NULL_POINTER, grant_null_vault},
+    {"grant: NULL purpose", FG_ERR_NULL_POINTER, grant_null_purpose},
+    {"grant: NULL subject", FG_ERR_NULL_POINTER, grant_null_subject},
+    {"grant: NULL notice", FG_ERR_NULL_POINTER, grant_null_notice},
+    {"grant: NULL out", FG_ERR_NULL_POINTER, grant_null_out},
+    {"grant: blank notice", FG_ERR_CONSENT_INVALID, grant_empty_notice},
+    {"grant: empty subject", FG_ERR_CONSENT_INVALID, grant_empty_subject},
+    {"grant: empty purpose", FG_ERR_CONSENT_INVALID, grant_empty_purpose},
+    {"grant: zero validity", FG_ERR_CONSENT_INVALID, grant_zero_validity},
+    {"grant: validity beyond a year", FG_ERR_CONSENT_INVALID, grant_huge_validity},
+    {"grant: subject not UTF-8", FG_ERR_INVALID_ARGUMENT, grant_not_utf8},
+    {"enroll: NULL face", FG_ERR_NULL_POINTER, enroll_null_face},
+    {"enroll: unknown consent", FG_ERR_CONSENT_UNKNOWN, enroll_unknown_consent},
+    {"enroll: revoked consent", FG_ERR_CONSENT_REVOKED, enroll_revoked_consent},
+    {"enroll: expired consent", FG_ERR_CONSENT_EXPIRED, enroll_expired_consent},
+    {"identify: good", FG_OK, identify_ok},
+    {"identify: NULL candidates", FG_ERR_NULL_POINTER, identify_null_candidates},
+    {"identify: zero capacity", FG_ERR_INVALID_ARGUMENT, identify_zero_capacity},
+    {"identify: NULL notice", FG_ERR_NULL_POINTER, identify_null_notice},
+    {"identify: empty purpose", FG_ERR_CONSENT_INVALID, identify_empty_purpose},
+    {"verify: good", FG_OK, verify_ok},
+    {"verify: wrong purpose", FG_ERR_UNKNOWN_SUBJECT, verify_wrong_purpose},
+    {"verify: subject not enrolled", FG_ERR_UNKNOWN_SUBJECT, verify_unknown_subject},
+    {"verify: NULL decision", FG_ERR_NULL_POINTER, verify_null_out},
+    {"revoke: unknown subject", FG_ERR_UNKNOWN_SUBJECT, revoke_unknown_subject},
+    {"revoke: unknown consent", FG_ERR_CONSENT_UNKNOWN, revoke_unknown_consent},
+    {"subject count: NULL out", FG_ERR_NULL_POINTER, count_null},
+    {"sweep expired", FG_OK, sweep_ok},
+    {"audit verify", FG_OK, audit_verify_ok},
+    {"audit export: buffer too small", FG_ERR_BUFFER_TOO_SMALL, export_too_small},
+    {"audit export", FG_OK, export_ok},
+    {"audit export length: NULL out", FG_ERR_NULL_POINTER, export_length_null},
+    {"rotate key: 16-byte key", FG_ERR_INVALID_ARGUMENT, rotate_short_key},
+    {"rotate key: the same key", FG_ERR_INVALID_ARGUMENT, rotate_same_key},
+};
+
+int main(int argc, char **argv) {
+    if (argc != 8) {
+        fprintf(stderr, "usage: %s MODELS_DIR FRAME.nv12 W H Y_STRIDE UV_STRIDE SCRATCH_DIR\n",
+                argv[0]);
+        return 2;
+    }
+    snprintf(detector, sizeof detector, "%s/face_detection_yunet_2023mar.onnx", argv[1]);
+    snprintf(embedder, sizeof embedder, "%s/fr_feature.onnx", argv[1]);
+    snprintf(vault_dir, sizeof vault_dir, "%s/vault", argv[7]);
+    snprintf(scratch, sizeof scratch, "%s/tampered", argv[7]);
+    uint32_t w = (uint32_t)atoi(argv[3]), h = (uint32_t)atoi(argv[4]);
+    size_t ys = (size_t)atol(argv[5]), uvs = (size_t)atol(argv[6]);
+    FILE *in = fopen(argv[2], "rb");
+    uint8_t *pixels = malloc(ys * h + uvs * h / 2);
+    if (!in || !pixels || fread(pixels, 1, ys * h + uvs * h / 2, in) != ys * h + uvs * h / 2) {
+        fprintf(stderr, "cannot read %s\n", argv[2]);
+        return 1;
+    }
+    fclose(in);
+    frame = (fg_image){.format = FG_PIXEL_NV12, .width = w, .height = h,
+                       .planes = {pixels, pixels + ys * h, NULL},
+                       .plane_len = {ys * h, uvs * h / 2, 0},
+                       .stride = {ys, uvs, 0}};
+    for (int i = 0; i < 32; i++)
+        key[i] = (uint8_t)(i * 7 + 1);
+
+    /* The setup every row relies on: an engine, a vault, one person enrolled. */
+    fg_status s;
+    if ((s = fg_engine_new(detector, embedder, &engine)) != FG_OK ||
+        (s = fg_detect(engine, &frame, &face, 1, &count)) != FG_OK || count != 1 ||
+        (s = fg_vault_create(vault_dir, key, 32, &vault)) != FG_OK ||
+        (s = fg_vault_grant(vault, "door-access", "badge-1", NOTICE, 3600, &consent)) != FG_OK ||
+        (s = fg_vault_enroll(vault, engine, &frame, &face, consent)) != FG_OK) {
+        fprintf(stderr, "setup failed: %s\n", fg_status_str(s));
+        return 1;
+    }
+
+    int failures = 0;
+    for (size_t i = 0; i < sizeof ROWS / sizeof ROWS[0]; i++) {
+        new_engine = NULL;
+        new_vault = NULL;
+        fg_status got = ROWS[i].run();
+        int ok = got == ROWS[i].expected;
+        failures += !ok;
+        printf("%s %-42s %s%s%s\n", ok ? "ok  " : "FAIL", ROWS[i].name, fg_status_str(got),
+               ok ? "" : ", expected ", ok ? "" : fg_status_str(ROWS[i].expected));
+        /* A failed call writes no out-parameter: no handle may have been made. */
+        if (got != FG_OK && (new_engine || new_vault)) {
+            printf("FAIL %s: an out-parameter was written on failure\n", ROWS[i].name);
+            failures++;
+        }
+        fg_engine_free(new_engine);
+        fg_vault_free(new_vault);
+    }
+    /* Every status has a message. */
+    const fg_status all[] = {FG_OK, FG_ERR_NULL_POINTER, FG_ERR_INVALID_ARGUMENT,
+                             FG_ERR_BUFFER_TOO_SMALL, FG_ERR_IMAGE, FG_ERR_MODEL,
+                             FG_ERR_INFERENCE, FG_ERR_CONSENT_REVOKED, FG_ERR_CONSENT_EXPIRED,
+                             FG_ERR_CONSENT_UNKNOWN, FG_ERR_PURPOSE_MISMATCH,
+                             FG_ERR_UNKNOWN_SUBJECT, FG_ERR_CONSENT_INVALID,
+                             FG_ERR_MODEL_MISMATCH, FG_ERR_WRONG_KEY, FG_ERR_TAMPERED,
+                             FG_ERR_CORRUPT, FG_ERR_ROLLED_BACK, FG_ERR_NO_VAULT, FG_ERR_IO,
+                             FG_ERR_VAULT_POISONED, FG_ERR_INTERNAL};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (!fg_status_str(all[i]) || !fg_status_str(all[i])[0]) {
+            printf("FAIL status %d has no message\n", (int)all[i]);
+            failures++;
+        }
+    fg_vault_free(vault);
+    fg_engine_free(engine);
+    free(pixels);
+    printf("%zu rows, %d failures\n", sizeof ROWS / sizeof ROWS[0], failures);
+    return failures == 0 ? 0 : 1;
+}
