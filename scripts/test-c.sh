@@ -6,6 +6,12 @@
 # Run by scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for tool in "${CC:-cc}" pkg-config valgrind; do
+    command -v "$tool" >/dev/null || {
+        echo "error: $tool is missing for the C API tests: sudo apt-get install -y gcc pkg-config valgrind" >&2
+        exit 1
+    }
+done
 out=target/c-test
 rm -rf "$out"
 mkdir -p "$out"

@@ -6,7 +6,9 @@
 #      kernels must run (as built for NEON camera SoCs);
 #   4. the same without the feature -> the portable kernels only (kernel tests).
 # Needs the two rustup targets, the Debian cross gccs/libcs and qemu-user (see check below);
-# `.ci/run` installs them. Only the small faceguard-match crate is built, not the whole workspace.
+#   5. the C API: libfaceguard.a and examples/c/camera_loop.c cross-built for aarch64 and run
+#      under qemu on real frames.
+# `.ci/run` installs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,5 +73,27 @@ run "armv7 gnueabihf, QEMU_CPU=cortex-a7, +neon, feature armv7-neon: NEON kernel
 run "armv7 gnueabihf, QEMU_CPU=cortex-a7, without the armv7-neon feature: portable kernels" \
     QEMU_CPU=cortex-a7 FACEGUARD_EXPECT_NO_ISAS=armv7-neon -- "$ARMV7" --test kernels
 
+# The C API on aarch64: the static library cross-built, the camera-loop example cross-compiled
+# with the system's aarch64 gcc against it, run under qemu on the first two people's frames.
 echo
-echo "cross tests passed: aarch64 (max, cortex-a53), armv7 (cortex-a7, NEON and portable)"
+echo "=== C API on aarch64: libfaceguard.a + examples/c/camera_loop.c under qemu ==="
+out=target/c-test-aarch64
+rm -rf "$out"
+mkdir -p "$out/short"
+cargo build --release -p faceguard-c --target "$AARCH64"
+libs="$(scripts/c-libs.sh "$AARCH64")"
+documented="$(sed -n 's/^native libraries (Linux, x86_64 and aarch64): `\(.*\)`$/\1/p' README.md)"
+[[ "$libs" == "$documented" ]] || { echo "aarch64 native libraries '$libs' differ from README.md's '$documented'" >&2; exit 1; }
+# shellcheck disable=SC2086
+aarch64-linux-gnu-gcc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude examples/c/camera_loop.c \
+    "target/$AARCH64/release/libfaceguard.a" $libs -o "$out/camera_loop"
+cargo run --quiet --release --example nv12_frames -- "$out/frames"
+awk '{ if (!($6 in seen)) { n++; seen[$6] = 1 } if (n <= 2) print }' "$out/frames/frames.txt" \
+    >"$out/short/frames.txt"
+while read -r f _; do ln -sf "$PWD/$out/frames/$f" "$out/short/$f"; done <"$out/short/frames.txt"
+qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/camera_loop" models "$out/short" "$out/vault" |
+    tee "$out/camera_loop.log"
+grep -q "no longer found" "$out/camera_loop.log"
+
+echo
+echo "cross tests passed: aarch64 (max, cortex-a53), armv7 (cortex-a7, NEON and portable), C API on aarch64"
