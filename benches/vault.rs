@@ -134,6 +134,26 @@ fn vault(c: &mut Criterion) {
 
     let mut group = c.benchmark_group(format!("vault/{n}"));
     group.sample_size(10);
+    // Baselines, same run: reading every file of the vault (from the page cache), and the
+    // cheapest durable write (a 2 KB append and its fsync).
+    group.bench_function("baseline_read_files", |b| {
+        b.iter(|| {
+            std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| std::fs::read(e.unwrap().path()).unwrap().len())
+                .sum::<usize>()
+        })
+    });
+    let scratch = dir.with_extension("fsync-probe");
+    group.bench_function("baseline_append_fsync", |b| {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&scratch).unwrap();
+        b.iter(|| {
+            f.write_all(&[0x5a; 2048]).unwrap();
+            f.sync_all().unwrap();
+        })
+    });
+    let _ = std::fs::remove_file(&scratch);
     group.bench_function("open", |b| {
         b.iter(|| {
             let (vault, report) = Vault::open(&dir, key()).unwrap();
