@@ -247,6 +247,81 @@ static fg_status export_length_null(void) { return fg_vault_audit_export_length(
 static fg_status rotate_short_key(void) { return fg_vault_rotate_key(vault, key, 16); }
 static fg_status rotate_same_key(void) { return fg_vault_rotate_key(vault, key, 32); }
 
+/* NULL for each remaining pointer argument. */
+static fg_status enroll_null_vault(void) { return fg_vault_enroll(NULL, engine, &frame, &face, consent); }
+static fg_status enroll_null_engine(void) { return fg_vault_enroll(vault, NULL, &frame, &face, consent); }
+static fg_status enroll_null_image(void) { return fg_vault_enroll(vault, engine, NULL, &face, consent); }
+static fg_status identify_null_vault(void) {
+    return fg_vault_identify(NULL, engine, &frame, &face, "door-access", NOTICE, candidates, 4, &n);
+}
+static fg_status identify_null_engine(void) {
+    return fg_vault_identify(vault, NULL, &frame, &face, "door-access", NOTICE, candidates, 4, &n);
+}
+static fg_status identify_null_image(void) {
+    return fg_vault_identify(vault, engine, NULL, &face, "door-access", NOTICE, candidates, 4, &n);
+}
+static fg_status identify_null_face(void) {
+    return fg_vault_identify(vault, engine, &frame, NULL, "door-access", NOTICE, candidates, 4, &n);
+}
+static fg_status identify_null_purpose(void) {
+    return fg_vault_identify(vault, engine, &frame, &face, NULL, NOTICE, candidates, 4, &n);
+}
+static fg_status identify_null_count(void) {
+    return fg_vault_identify(vault, engine, &frame, &face, "door-access", NOTICE, candidates, 4, NULL);
+}
+static fg_status identify_huge_capacity(void) {
+    return fg_vault_identify(vault, engine, &frame, &face, "door-access", NOTICE, candidates,
+                             SIZE_MAX, &n);
+}
+static fg_status verify_null_vault(void) {
+    return fg_vault_verify(NULL, engine, &frame, &face, "door-access", NOTICE, "badge-1", &decision);
+}
+static fg_status verify_null_engine(void) {
+    return fg_vault_verify(vault, NULL, &frame, &face, "door-access", NOTICE, "badge-1", &decision);
+}
+static fg_status verify_null_image(void) {
+    return fg_vault_verify(vault, engine, NULL, &face, "door-access", NOTICE, "badge-1", &decision);
+}
+static fg_status verify_null_face(void) {
+    return fg_vault_verify(vault, engine, &frame, NULL, "door-access", NOTICE, "badge-1", &decision);
+}
+static fg_status verify_null_purpose(void) {
+    return fg_vault_verify(vault, engine, &frame, &face, NULL, NOTICE, "badge-1", &decision);
+}
+static fg_status verify_null_notice(void) {
+    return fg_vault_verify(vault, engine, &frame, &face, "door-access", NULL, "badge-1", &decision);
+}
+static fg_status verify_null_subject(void) {
+    return fg_vault_verify(vault, engine, &frame, &face, "door-access", NOTICE, NULL, &decision);
+}
+static fg_status create_null_dir(void) { return fg_vault_create(NULL, key, 32, &new_vault); }
+static fg_status create_null_key(void) { return fg_vault_create(scratch, NULL, 32, &new_vault); }
+static fg_status create_null_out(void) { return fg_vault_create(scratch, key, 32, NULL); }
+static fg_status revoke_null_vault(void) { return fg_vault_revoke(NULL, consent); }
+static fg_status revoke_subject_null_vault(void) { return fg_vault_revoke_subject(NULL, "badge-1", &n); }
+static fg_status revoke_subject_null_subject(void) { return fg_vault_revoke_subject(vault, NULL, &n); }
+static fg_status revoke_subject_null_out(void) { return fg_vault_revoke_subject(vault, "badge-1", NULL); }
+static fg_status count_null_vault(void) { return fg_vault_subject_count(NULL, &n); }
+static fg_status sweep_null_vault(void) { return fg_vault_sweep_expired(NULL, &n); }
+static fg_status sweep_null_out(void) { return fg_vault_sweep_expired(vault, NULL); }
+static fg_status audit_verify_null_vault(void) { return fg_vault_audit_verify(NULL, &entries); }
+static fg_status audit_verify_null_out(void) { return fg_vault_audit_verify(vault, NULL); }
+static fg_status export_null_vault(void) { return fg_vault_audit_export(NULL, text, sizeof text, &n); }
+static fg_status export_null_buffer(void) { return fg_vault_audit_export(vault, NULL, sizeof text, &n); }
+static fg_status export_null_length(void) { return fg_vault_audit_export(vault, text, sizeof text, NULL); }
+static fg_status export_zero_capacity(void) { return fg_vault_audit_export(vault, text, 0, &n); }
+static fg_status export_length_null_vault(void) { return fg_vault_audit_export_length(NULL, &n); }
+static fg_status rotate_null_vault(void) { return fg_vault_rotate_key(NULL, key, 32); }
+static fg_status rotate_null_key(void) { return fg_vault_rotate_key(vault, NULL, 32); }
+static fg_status memory_null_out(void) {
+    static const uint8_t junk[8] = {0};
+    return fg_engine_new_from_memory(junk, sizeof junk, junk, sizeof junk, NULL, NULL);
+}
+static fg_status memory_null_embedder(void) {
+    static const uint8_t junk[8] = {0};
+    return fg_engine_new_from_memory(junk, sizeof junk, NULL, 8, NULL, &new_engine);
+}
+
 struct row {
     const char *name;
     fg_status expected;
@@ -324,6 +399,44 @@ static const struct row ROWS[] = {
     {"audit export length: NULL out", FG_ERR_NULL_POINTER, export_length_null},
     {"rotate key: 16-byte key", FG_ERR_INVALID_ARGUMENT, rotate_short_key},
     {"rotate key: the same key", FG_ERR_INVALID_ARGUMENT, rotate_same_key},
+    {"engine from memory: NULL out", FG_ERR_NULL_POINTER, memory_null_out},
+    {"engine from memory: NULL embedder", FG_ERR_NULL_POINTER, memory_null_embedder},
+    {"vault create: NULL dir", FG_ERR_NULL_POINTER, create_null_dir},
+    {"vault create: NULL key", FG_ERR_NULL_POINTER, create_null_key},
+    {"vault create: NULL out", FG_ERR_NULL_POINTER, create_null_out},
+    {"enroll: NULL vault", FG_ERR_NULL_POINTER, enroll_null_vault},
+    {"enroll: NULL engine", FG_ERR_NULL_POINTER, enroll_null_engine},
+    {"enroll: NULL image", FG_ERR_NULL_POINTER, enroll_null_image},
+    {"identify: NULL vault", FG_ERR_NULL_POINTER, identify_null_vault},
+    {"identify: NULL engine", FG_ERR_NULL_POINTER, identify_null_engine},
+    {"identify: NULL image", FG_ERR_NULL_POINTER, identify_null_image},
+    {"identify: NULL face", FG_ERR_NULL_POINTER, identify_null_face},
+    {"identify: NULL purpose", FG_ERR_NULL_POINTER, identify_null_purpose},
+    {"identify: NULL count", FG_ERR_NULL_POINTER, identify_null_count},
+    {"identify: huge capacity", FG_ERR_INVALID_ARGUMENT, identify_huge_capacity},
+    {"verify: NULL vault", FG_ERR_NULL_POINTER, verify_null_vault},
+    {"verify: NULL engine", FG_ERR_NULL_POINTER, verify_null_engine},
+    {"verify: NULL image", FG_ERR_NULL_POINTER, verify_null_image},
+    {"verify: NULL face", FG_ERR_NULL_POINTER, verify_null_face},
+    {"verify: NULL purpose", FG_ERR_NULL_POINTER, verify_null_purpose},
+    {"verify: NULL notice", FG_ERR_NULL_POINTER, verify_null_notice},
+    {"verify: NULL subject", FG_ERR_NULL_POINTER, verify_null_subject},
+    {"revoke: NULL vault", FG_ERR_NULL_POINTER, revoke_null_vault},
+    {"revoke subject: NULL vault", FG_ERR_NULL_POINTER, revoke_subject_null_vault},
+    {"revoke subject: NULL subject", FG_ERR_NULL_POINTER, revoke_subject_null_subject},
+    {"revoke subject: NULL out", FG_ERR_NULL_POINTER, revoke_subject_null_out},
+    {"subject count: NULL vault", FG_ERR_NULL_POINTER, count_null_vault},
+    {"sweep: NULL vault", FG_ERR_NULL_POINTER, sweep_null_vault},
+    {"sweep: NULL out", FG_ERR_NULL_POINTER, sweep_null_out},
+    {"audit verify: NULL vault", FG_ERR_NULL_POINTER, audit_verify_null_vault},
+    {"audit verify: NULL out", FG_ERR_NULL_POINTER, audit_verify_null_out},
+    {"audit export: NULL vault", FG_ERR_NULL_POINTER, export_null_vault},
+    {"audit export: NULL buffer", FG_ERR_NULL_POINTER, export_null_buffer},
+    {"audit export: NULL length", FG_ERR_NULL_POINTER, export_null_length},
+    {"audit export: zero capacity", FG_ERR_INVALID_ARGUMENT, export_zero_capacity},
+    {"audit export length: NULL vault", FG_ERR_NULL_POINTER, export_length_null_vault},
+    {"rotate key: NULL vault", FG_ERR_NULL_POINTER, rotate_null_vault},
+    {"rotate key: NULL key", FG_ERR_NULL_POINTER, rotate_null_key},
 };
 
 int main(int argc, char **argv) {
