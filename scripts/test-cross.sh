@@ -92,9 +92,23 @@ cargo run --quiet --release --example nv12_frames -- "$out/frames"
 awk '{ if (!($6 in seen)) { n++; seen[$6] = 0 } if (n <= 2 && seen[$6]++ < 2) print }' "$out/frames/frames.txt" \
     >"$out/short/frames.txt"
 while read -r f _; do ln -sf "$PWD/$out/frames/$f" "$out/short/$f"; done <"$out/short/frames.txt"
-qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/camera_loop" models "$out/short" "$out/vault" |
+# The same stream natively, for comparison: the same people found, with the same scores.
+cargo build --quiet --release -p faceguard-c
+# shellcheck disable=SC2086
+cc -std=c11 -O2 -Iinclude examples/c/camera_loop.c target/release/libfaceguard.a \
+    $(scripts/c-libs.sh) -o "$out/camera_loop_native"
+"$out/camera_loop_native" models "$out/short" "$out/vault-native" 50 >"$out/native.log"
+# Two probes: one is a hard photo (a miss at the default threshold), hence 50 %.
+qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/camera_loop" models "$out/short" "$out/vault" 50 |
     tee "$out/camera_loop.log"
 grep -q "no longer found" "$out/camera_loop.log"
+probes() { grep -E '^  (ok|MISS) ' "$1" | tr -d '()' | awk '{ print $2, $4, $6 }'; }
+paste -d' ' <(probes "$out/native.log") <(probes "$out/camera_loop.log") | awk '
+    { d = $3 - $6; if (d < 0) d = -d
+      if ($1 != $4 || $2 != $5 || d > 0.005) { print "aarch64 differs from x86_64: " $0; bad = 1 }
+      n++ }
+    END { if (n == 0) { print "no probes compared"; bad = 1 } exit bad }'
+echo "aarch64 and x86_64 agree on every probe (subject, and score within 0.005)"
 
 echo
 echo "cross tests passed: aarch64 (max, cortex-a53), armv7 (cortex-a7, NEON and portable), C API on aarch64"
