@@ -9,7 +9,6 @@
 //! The frames are the photos of the people in FACES_DIR/identities.csv with two photos or more.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::collections::BTreeMap;

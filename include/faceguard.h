@@ -88,6 +88,8 @@ typedef enum fg_status {
     FG_ERR_IO = 35,
     // A write failed earlier: close the vault and open it again to recover.
     FG_ERR_VAULT_POISONED = 36,
+    // The vault is open in another handle or process (one writer at a time).
+    FG_ERR_VAULT_BUSY = 37,
     // A bug in faceguard (a caught panic). Nothing was changed.
     FG_ERR_INTERNAL = 99,
 } fg_status;

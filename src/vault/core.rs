@@ -313,7 +313,7 @@ impl Vault {
     /// system clock.
     pub fn create(dir: impl AsRef<Path>, key: VaultKey) -> Result<Vault, Error> {
         Self::create_in(
-            Box::new(DirStorage::create(dir)?),
+            Box::new(DirStorage::create(dir)?.locked()?),
             key,
             Arc::new(SystemClock),
         )
@@ -323,7 +323,7 @@ impl Vault {
     /// interrupted write (see [`OpenReport`]).
     pub fn open(dir: impl AsRef<Path>, key: VaultKey) -> Result<(Vault, OpenReport), Error> {
         Self::open_in(
-            Box::new(DirStorage::existing(dir)?),
+            Box::new(DirStorage::existing(dir)?.locked()?),
             key,
             Arc::new(SystemClock),
         )

@@ -36,6 +36,9 @@ pub enum VaultError {
     /// A file whose checksum does not match its contents: a torn write or flipped bits.
     #[error("{file} is corrupt: its checksum does not match its contents")]
     Corrupt { file: String },
+    /// Another handle (in this process or another) has the vault open.
+    #[error("{dir} is open elsewhere: one vault takes one writer at a time")]
+    Busy { dir: String },
     /// A key rotation to the key already in use (or past the last epoch).
     #[error("the new vault key is the key already in use")]
     SameKey,

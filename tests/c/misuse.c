@@ -20,7 +20,7 @@ static fg_image frame;   /* a good NV12 frame */
 static fg_face face;     /* its face */
 static uint64_t consent; /* an active consent for "door-access" */
 static uint8_t key[32];
-static char detector[1024], embedder[1024], vault_dir[1024], scratch[1024];
+static char detector[1024], embedder[1024], vault_dir[1024], scratch[1024], copy_dir[1024];
 static const char *NOTICE = "Your face template opens this door until you ask us to delete it.";
 
 /* ---- one function per row ---- */
@@ -125,18 +125,26 @@ static fg_status image_huge_stride(void) {
     i.stride[0] = SIZE_MAX / 2;
     return with_image(i);
 }
+/* A copy of the open vault (the vault itself is locked by its open handle). */
+static const char *copy_of_vault(void) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", copy_dir, vault_dir, copy_dir);
+    return system(cmd) == 0 ? copy_dir : "/nonexistent/copy";
+}
+static fg_status vault_open_copy(void) { return fg_vault_open(copy_of_vault(), key, 32, &new_vault); }
+static fg_status vault_open_busy(void) { return fg_vault_open(vault_dir, key, 32, &new_vault); }
 static fg_status vault_open_wrong_key(void) {
     uint8_t wrong[32] = {0};
-    return fg_vault_open(vault_dir, wrong, sizeof wrong, &new_vault);
+    return fg_vault_open(copy_of_vault(), wrong, sizeof wrong, &new_vault);
 }
-static fg_status vault_open_short_key(void) { return fg_vault_open(vault_dir, key, 31, &new_vault); }
-static fg_status vault_open_null_key(void) { return fg_vault_open(vault_dir, NULL, 32, &new_vault); }
+static fg_status vault_open_short_key(void) { return fg_vault_open(copy_of_vault(), key, 31, &new_vault); }
+static fg_status vault_open_null_key(void) { return fg_vault_open(copy_of_vault(), NULL, 32, &new_vault); }
 static fg_status vault_open_null_dir(void) { return fg_vault_open(NULL, key, 32, &new_vault); }
-static fg_status vault_open_null_out(void) { return fg_vault_open(vault_dir, key, 32, NULL); }
+static fg_status vault_open_null_out(void) { return fg_vault_open(copy_of_vault(), key, 32, NULL); }
 static fg_status vault_open_missing(void) {
     return fg_vault_open("/nonexistent/vault", key, 32, &new_vault);
 }
-static fg_status vault_create_twice(void) { return fg_vault_create(vault_dir, key, 32, &new_vault); }
+static fg_status vault_create_twice(void) { return fg_vault_create(copy_of_vault(), key, 32, &new_vault); }
 static fg_status vault_open_tampered(void) {
     /* A copy of the vault with one flipped bit in its journal. */
     char cmd[4096];
@@ -313,6 +321,42 @@ static fg_status export_zero_capacity(void) { return fg_vault_audit_export(vault
 static fg_status export_length_null_vault(void) { return fg_vault_audit_export_length(NULL, &n); }
 static fg_status rotate_null_vault(void) { return fg_vault_rotate_key(NULL, key, 32); }
 static fg_status rotate_null_key(void) { return fg_vault_rotate_key(vault, NULL, 32); }
+static uint8_t *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *bytes = malloc(*len);
+    if (bytes && fread(bytes, 1, *len, f) != *len) {
+        free(bytes);
+        bytes = NULL;
+    }
+    fclose(f);
+    return bytes;
+}
+static fg_status engine_from_memory_ok(void) {
+    size_t dl = 0, el = 0;
+    uint8_t *d = slurp(detector, &dl), *e = slurp(embedder, &el);
+    fg_status s = d && e ? fg_engine_new_from_memory(d, dl, e, el, NULL, &new_engine)
+                         : FG_ERR_INTERNAL;
+    free(d); /* the engine keeps its own copy */
+    free(e);
+    if (s == FG_OK) {
+        size_t k = 0;
+        s = fg_detect(new_engine, &frame, faces, 8, &k);
+        if (s == FG_OK && k != 1)
+            s = FG_ERR_INTERNAL;
+    }
+    return s;
+}
+static fg_status rotate_new_key(void) {
+    uint8_t fresh[32];
+    for (int i = 0; i < 32; i++)
+        fresh[i] = (uint8_t)(255 - i);
+    return fg_vault_rotate_key(vault, fresh, sizeof fresh);
+}
 static fg_status memory_null_out(void) {
     static const uint8_t junk[8] = {0};
     return fg_engine_new_from_memory(junk, sizeof junk, junk, sizeof junk, NULL, NULL);
@@ -357,6 +401,8 @@ static const struct row ROWS[] = {
     {"image: odd height for NV12", FG_ERR_IMAGE, image_odd_height},
     {"image: 2^30 x 2^30", FG_ERR_IMAGE, image_huge},
     {"image: huge stride", FG_ERR_IMAGE, image_huge_stride},
+    {"vault open: a copy, right key", FG_OK, vault_open_copy},
+    {"vault open: while open in another handle", FG_ERR_VAULT_BUSY, vault_open_busy},
     {"vault open: wrong key", FG_ERR_WRONG_KEY, vault_open_wrong_key},
     {"vault open: 31-byte key", FG_ERR_INVALID_ARGUMENT, vault_open_short_key},
     {"vault open: NULL key", FG_ERR_NULL_POINTER, vault_open_null_key},
@@ -399,6 +445,7 @@ static const struct row ROWS[] = {
     {"audit export length: NULL out", FG_ERR_NULL_POINTER, export_length_null},
     {"rotate key: 16-byte key", FG_ERR_INVALID_ARGUMENT, rotate_short_key},
     {"rotate key: the same key", FG_ERR_INVALID_ARGUMENT, rotate_same_key},
+    {"engine from memory: the real models", FG_OK, engine_from_memory_ok},
     {"engine from memory: NULL out", FG_ERR_NULL_POINTER, memory_null_out},
     {"engine from memory: NULL embedder", FG_ERR_NULL_POINTER, memory_null_embedder},
     {"vault create: NULL dir", FG_ERR_NULL_POINTER, create_null_dir},
@@ -437,6 +484,7 @@ static const struct row ROWS[] = {
     {"audit export length: NULL vault", FG_ERR_NULL_POINTER, export_length_null_vault},
     {"rotate key: NULL vault", FG_ERR_NULL_POINTER, rotate_null_vault},
     {"rotate key: NULL key", FG_ERR_NULL_POINTER, rotate_null_key},
+    {"rotate key: a new key (last: the vault is under it from here on)", FG_OK, rotate_new_key},
 };
 
 int main(int argc, char **argv) {
@@ -449,6 +497,7 @@ int main(int argc, char **argv) {
     snprintf(embedder, sizeof embedder, "%s/fr_feature.onnx", argv[1]);
     snprintf(vault_dir, sizeof vault_dir, "%s/vault", argv[7]);
     snprintf(scratch, sizeof scratch, "%s/tampered", argv[7]);
+    snprintf(copy_dir, sizeof copy_dir, "%s/copy", argv[7]);
     uint32_t w = (uint32_t)atoi(argv[3]), h = (uint32_t)atoi(argv[4]);
     size_t ys = (size_t)atol(argv[5]), uvs = (size_t)atol(argv[6]);
     FILE *in = fopen(argv[2], "rb");
@@ -501,7 +550,7 @@ int main(int argc, char **argv) {
                              FG_ERR_UNKNOWN_SUBJECT, FG_ERR_CONSENT_INVALID,
                              FG_ERR_MODEL_MISMATCH, FG_ERR_WRONG_KEY, FG_ERR_TAMPERED,
                              FG_ERR_CORRUPT, FG_ERR_ROLLED_BACK, FG_ERR_NO_VAULT, FG_ERR_IO,
-                             FG_ERR_VAULT_POISONED, FG_ERR_INTERNAL};
+                             FG_ERR_VAULT_POISONED, FG_ERR_VAULT_BUSY, FG_ERR_INTERNAL};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (!fg_status_str(all[i]) || !fg_status_str(all[i])[0]) {
             printf("FAIL status %d has no message\n", (int)all[i]);

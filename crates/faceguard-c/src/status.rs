@@ -54,6 +54,8 @@ pub enum fg_status {
     FG_ERR_IO = 35,
     /// A write failed earlier: close the vault and open it again to recover.
     FG_ERR_VAULT_POISONED = 36,
+    /// The vault is open in another handle or process (one writer at a time).
+    FG_ERR_VAULT_BUSY = 37,
     /// A bug in faceguard (a caught panic). Nothing was changed.
     FG_ERR_INTERNAL = 99,
 }
@@ -76,6 +78,7 @@ impl From<&VaultError> for fg_status {
             VaultError::NoVault { .. } | VaultError::AlreadyExists { .. } => FG_ERR_NO_VAULT,
             VaultError::Io { .. } | VaultError::Random(_) => FG_ERR_IO,
             VaultError::Poisoned => FG_ERR_VAULT_POISONED,
+            VaultError::Busy { .. } => FG_ERR_VAULT_BUSY,
             VaultError::SameKey => FG_ERR_INVALID_ARGUMENT,
             _ => FG_ERR_INTERNAL,
         }
@@ -136,6 +139,7 @@ pub extern "C" fn fg_status_str(status: fg_status) -> *const c_char {
         FG_ERR_NO_VAULT => c"no vault at this place, or a vault already exists there",
         FG_ERR_IO => c"a file-system operation failed",
         FG_ERR_VAULT_POISONED => c"a write failed earlier: reopen the vault to recover",
+        FG_ERR_VAULT_BUSY => c"the vault is open in another handle or process",
         FG_ERR_INTERNAL => c"internal error in faceguard",
     };
     text.as_ptr()

@@ -42,7 +42,12 @@ pub trait Storage: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct DirStorage {
     dir: PathBuf,
+    /// The exclusive lock on the directory's `LOCK` file, once taken.
+    lock: Option<std::sync::Arc<File>>,
 }
+
+/// The file a [`DirStorage`] locks so that one vault has one writer.
+pub const LOCK_FILE: &str = "LOCK";
 
 impl DirStorage {
     /// Uses `dir`, creating it (and its parents) if needed, readable by its owner only.
@@ -53,7 +58,7 @@ impl DirStorage {
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
         builder.create(&dir).map_err(io("create directory", &dir))?;
-        Ok(DirStorage { dir })
+        Ok(DirStorage { dir, lock: None })
     }
 
     /// Uses the existing directory `dir`.
@@ -65,7 +70,27 @@ impl DirStorage {
                 why: "no such directory".into(),
             });
         }
-        Ok(DirStorage { dir })
+        Ok(DirStorage { dir, lock: None })
+    }
+
+    /// Takes an exclusive lock on the directory (a `LOCK` file, `flock`), held until this
+    /// storage and its clones are dropped: a second process or handle opening the same vault
+    /// gets [`VaultError::Busy`] instead of interleaving its writes with this one's.
+    pub fn locked(mut self) -> Result<Self, VaultError> {
+        let path = self.dir.join(LOCK_FILE);
+        let file = owner_only(OpenOptions::new().write(true).create(true).truncate(false))
+            .open(&path)
+            .map_err(io("open", &path))?;
+        match file.try_lock() {
+            Ok(()) => {
+                self.lock = Some(std::sync::Arc::new(file));
+                Ok(self)
+            }
+            Err(std::fs::TryLockError::WouldBlock) => Err(VaultError::Busy {
+                dir: self.dir.display().to_string(),
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(io("lock", &path)(e)),
+        }
     }
 
     /// The directory.

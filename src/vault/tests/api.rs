@@ -239,3 +239,22 @@ fn the_distinct_subject_count_spans_purposes() {
     assert_eq!(vault.subject_count(), 2);
     assert_eq!(vault.templates_of(&subject(1), Door::NAME), 2);
 }
+
+#[test]
+fn a_vault_open_in_one_handle_is_busy_for_another() {
+    let dir = std::env::temp_dir().join(format!("faceguard-busy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let vault = Vault::create(&dir, key(1)).unwrap();
+    let second = Vault::open(&dir, key(1));
+    assert!(matches!(second, Err(Error::Vault(VaultError::Busy { .. }))));
+    assert!(matches!(
+        Vault::read_audit(&dir, &key(1)),
+        Err(Error::Vault(VaultError::Busy { .. }))
+    ));
+    drop(vault);
+    assert!(
+        Vault::open(&dir, key(1)).is_ok(),
+        "the lock goes with the handle"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
