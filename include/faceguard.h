@@ -12,7 +12,8 @@
  * consent checked at run time against the purpose given as a string.
  *
  * Link: -lfaceguard plus the native libraries listed by `scripts/c-libs.sh` (on Linux:
- * -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc), or use pkg-config (faceguard.pc).
+ * -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc) and -Wl,-z,noexecstack, or use pkg-config
+ * (faceguard.pc).
  */
 
 #ifndef FACEGUARD_H

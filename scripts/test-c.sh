@@ -17,6 +17,9 @@ rm -rf "$out"
 mkdir -p "$out"
 cc="${CC:-cc}"
 cflags=(-std=c11 -Wall -Wextra -Werror -O2)
+# tract's hand-written assembly objects carry no .note.GNU-stack: without this, the linker
+# would make the stack executable.
+ldflags=(-Wl,-z,noexecstack)
 
 echo "== native libraries"
 libs="$(scripts/c-libs.sh)"
@@ -37,15 +40,19 @@ awk '/^```c$/{on=1; next} /^```$/{on=0} on' README.md >"$out/quickstart.c"
 [ -s "$out/quickstart.c" ] || { echo "no C quick start in README.md" >&2; exit 1; }
 # shellcheck disable=SC2086
 "$cc" "${cflags[@]}" "$out/quickstart.c" $pkg -o "$out/quickstart"
+if readelf -lW "$out/quickstart" | grep -q 'GNU_STACK.*RWE'; then
+    echo "the quick start links with an executable stack" >&2
+    exit 1
+fi
 
 echo "== camera loop and misuse test"
 cargo run --quiet --release --example nv12_frames -- "$out/frames"
 # shellcheck disable=SC2086
 "$cc" "${cflags[@]}" -Iinclude examples/c/camera_loop.c target/release/libfaceguard.a $libs \
-    -o "$out/camera_loop"
+    "${ldflags[@]}" -o "$out/camera_loop"
 # shellcheck disable=SC2086
 "$cc" "${cflags[@]}" -D_DEFAULT_SOURCE -Iinclude tests/c/misuse.c target/release/libfaceguard.a \
-    $libs -o "$out/misuse"
+    $libs "${ldflags[@]}" -o "$out/misuse"
 "$out/camera_loop" models "$out/frames" "$out/vault" | tee "$out/camera_loop.log"
 grep -q "no longer found" "$out/camera_loop.log"
 read -r first w h ys uvs _ <"$out/frames/frames.txt"

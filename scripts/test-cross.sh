@@ -87,7 +87,7 @@ documented="$(sed -n 's/^native libraries (Linux, x86_64 and aarch64): `\(.*\)`$
 [[ "$libs" == "$documented" ]] || { echo "aarch64 native libraries '$libs' differ from README.md's '$documented'" >&2; exit 1; }
 # shellcheck disable=SC2086
 aarch64-linux-gnu-gcc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude examples/c/camera_loop.c \
-    "target/$AARCH64/release/libfaceguard.a" $libs -o "$out/camera_loop"
+    "target/$AARCH64/release/libfaceguard.a" $libs -Wl,-z,noexecstack -o "$out/camera_loop"
 cargo run --quiet --release --example nv12_frames -- "$out/frames"
 awk '{ if (!($6 in seen)) { n++; seen[$6] = 0 } if (n <= 2 && seen[$6]++ < 2) print }' "$out/frames/frames.txt" \
     >"$out/short/frames.txt"
@@ -96,7 +96,7 @@ while read -r f _; do ln -sf "$PWD/$out/frames/$f" "$out/short/$f"; done <"$out/
 cargo build --quiet --release -p faceguard-c
 # shellcheck disable=SC2086
 cc -std=c11 -O2 -Iinclude examples/c/camera_loop.c target/release/libfaceguard.a \
-    $(scripts/c-libs.sh) -o "$out/camera_loop_native"
+    $(scripts/c-libs.sh) -Wl,-z,noexecstack -o "$out/camera_loop_native"
 "$out/camera_loop_native" models "$out/short" "$out/vault-native" 50 >"$out/native.log"
 # Two probes: one is a hard photo (a miss at the default threshold), hence 50 %.
 qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/camera_loop" models "$out/short" "$out/vault" 50 |
