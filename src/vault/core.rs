@@ -292,17 +292,12 @@ impl Inner {
             if let Some(c) = self.consents.get_mut(id) {
                 // Dropping the key wipes it.
                 if c.key.take().is_some() {
-                    buckets.insert(keys::file_name(self.epoch, *id));
+                    buckets.insert(id % keys::BUCKETS);
                 }
             }
         }
-        for name in buckets {
-            let id = ids
-                .iter()
-                .find(|id| keys::file_name(self.epoch, **id) == name)
-                .copied()
-                .expect("each bucket comes from an id");
-            self.write_bucket(id)?;
+        for bucket in buckets {
+            self.write_bucket(bucket)?;
         }
         Ok(())
     }
