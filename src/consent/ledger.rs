@@ -101,6 +101,24 @@ impl GrantRequest {
             valid_for,
         })
     }
+
+    /// [`new`](Self::new) for a purpose named at run time: the name is checked, and the
+    /// validity is capped by [`NamedPurpose`]'s.
+    pub(crate) fn named(
+        purpose: &str,
+        subject: SubjectId,
+        notice: &str,
+        valid_for: Duration,
+    ) -> Result<Self, ConsentError> {
+        purpose::check_name(purpose)?;
+        Self::new(
+            purpose,
+            NamedPurpose::MAX_VALIDITY,
+            subject,
+            notice,
+            valid_for,
+        )
+    }
 }
 
 /// The only issuer of consent tokens, and the authority that revokes them.
@@ -175,14 +193,7 @@ impl ConsentLedger {
         notice: &str,
         valid_for: Duration,
     ) -> Result<ConsentToken<NamedPurpose>, ConsentError> {
-        purpose::check_name(purpose)?;
-        let request = GrantRequest::new(
-            purpose,
-            NamedPurpose::MAX_VALIDITY,
-            subject,
-            notice,
-            valid_for,
-        )?;
+        let request = GrantRequest::named(purpose, subject, notice, valid_for)?;
         self.grant_with(request, |_| Ok::<(), ConsentError>(()))
             .map(ConsentToken::new)
     }

@@ -27,7 +27,6 @@ pub(crate) use cell::ConsentCell;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub(crate) use ledger::GrantRequest;
 pub use ledger::{ConsentLedger, ConsentRecord, ConsentStatus};
-pub(crate) use purpose::check_name as check_purpose_name;
 pub use purpose::{NamedPurpose, Purpose};
 pub use subject::{ConsentId, SubjectId};
 pub use token::{ConsentToken, ProbeConsent};

@@ -436,14 +436,7 @@ impl Vault {
         notice: &str,
         valid_for: Duration,
     ) -> Result<ConsentToken<NamedPurpose>, Error> {
-        crate::consent::check_purpose_name(purpose)?;
-        let request = GrantRequest::new(
-            purpose,
-            NamedPurpose::MAX_VALIDITY,
-            subject,
-            notice,
-            valid_for,
-        )?;
+        let request = GrantRequest::named(purpose, subject, notice, valid_for)?;
         self.grant_request(request).map(ConsentToken::new)
     }
 

@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use std::time::Duration;
 
 use fg::vault::{Vault, VaultKey};
-use fg::{ConsentId, SubjectId};
+use fg::{ConsentId, NamedPurpose, ProbeTemplate, SubjectId};
 
 use crate::engine::{fg_engine, fg_face};
 use crate::guard::{self, arg, out, text};
@@ -60,6 +60,31 @@ unsafe fn vault_key(key: *const u8, key_len: usize) -> Result<VaultKey, fg_statu
     // SAFETY: per the caller's contract.
     let bytes = unsafe { guard::bytes(key, key_len)? };
     VaultKey::from_bytes(bytes).map_err(guard::status)
+}
+
+/// The probe template of `face` in `image`, under a one-off consent for `purpose` given after
+/// `notice` (never stored; it ends with the template).
+///
+/// # Safety
+/// The image's planes are valid for reads of their lengths during the call.
+unsafe fn probe(
+    vault: &fg_vault,
+    engine: &fg_engine,
+    image: &fg_image,
+    face: &fg_face,
+    purpose: &str,
+    notice: &str,
+) -> Result<ProbeTemplate<NamedPurpose>, fg_status> {
+    // SAFETY: the planes are valid for their lengths, per this function's contract.
+    let view = unsafe { image.view()? };
+    let consent = vault
+        .vault
+        .probe_consent_named(purpose, notice)
+        .map_err(guard::status)?;
+    engine
+        .engine
+        .probe_template(consent, &view, &face.to_face())
+        .map_err(guard::status)
 }
 
 fn subject(id: &str) -> Result<SubjectId, fg_status> {
@@ -271,16 +296,8 @@ pub unsafe extern "C" fn fg_vault_identify(
             )
         };
         guard::check_slots(candidates, capacity)?;
-        // SAFETY: planes valid per the contract.
-        let view = unsafe { image.view()? };
-        let consent = vault
-            .vault
-            .probe_consent_named(purpose, notice)
-            .map_err(guard::status)?;
-        let probe = engine
-            .engine
-            .probe_template(consent, &view, &face.to_face())
-            .map_err(guard::status)?;
+        // SAFETY: the planes are valid for their lengths per the caller's contract.
+        let probe = unsafe { probe(vault, engine, image, face, purpose, notice)? };
         let found = vault
             .vault
             .identify(&probe, capacity)
@@ -336,16 +353,8 @@ pub unsafe extern "C" fn fg_vault_verify(
             )
         };
         let claimed = self::subject(id)?;
-        // SAFETY: planes valid per the contract.
-        let view = unsafe { image.view()? };
-        let consent = vault
-            .vault
-            .probe_consent_named(purpose, notice)
-            .map_err(guard::status)?;
-        let probe = engine
-            .engine
-            .probe_template(consent, &view, &face.to_face())
-            .map_err(guard::status)?;
+        // SAFETY: the planes are valid for their lengths per the caller's contract.
+        let probe = unsafe { probe(vault, engine, image, face, purpose, notice)? };
         let d = vault
             .vault
             .verify(&probe, &claimed)
