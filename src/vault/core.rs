@@ -723,15 +723,25 @@ impl Vault {
 
     /// Number of templates of `subject` enrolled for `purpose`.
     pub fn templates_of(&self, subject: &SubjectId, purpose: &str) -> usize {
-        let inner = self.lock();
-        inner
-            .templates
+        let per_consent = self.templates_per_consent();
+        self.lock()
+            .consents
             .values()
-            .filter_map(|id| inner.consents.get(id))
-            .filter(|c| {
-                c.key.is_some() && &c.record.subject == subject && c.record.purpose == purpose
-            })
-            .count()
+            .filter(|c| &c.record.subject == subject && c.record.purpose == purpose)
+            .filter_map(|c| per_consent.get(&c.record.id))
+            .sum()
+    }
+
+    /// Number of stored templates of each consent that still has its key, in one pass.
+    pub fn templates_per_consent(&self) -> BTreeMap<ConsentId, usize> {
+        let inner = self.lock();
+        let mut counts = BTreeMap::new();
+        for id in inner.templates.values() {
+            if inner.consents.get(id).is_some_and(|c| c.key.is_some()) {
+                *counts.entry(ConsentId::from_raw(*id)).or_insert(0) += 1;
+            }
+        }
+        counts
     }
 
     /// The fingerprint of the vault key in use.

@@ -100,10 +100,7 @@ pub fn decode<'a>(file: &str, kind: Kind, bytes: &'a [u8]) -> Result<&'a [u8], V
 
 fn kind_label(kind: Kind) -> &'static str {
     match &kind.0 {
-        b"KEYS" => "the key file",
-        b"TMPL" => "a template file",
-        b"CONS" => "the consent file",
-        b"AUDT" => "the audit log",
+        b"KEYS" => "a key file",
         b"HEAD" => "the head file",
         b"JRNL" => "the journal",
         _ => "another kind of vault file",

@@ -304,6 +304,7 @@ fn revoke(dir: &Path, key_file: &Path, args: &RevokeArgs) -> Result<(), CliError
 fn list(dir: &Path, key_file: &Path) -> Result<(), CliError> {
     let vault = open(dir, key_file)?;
     let now = vault.now();
+    let per_consent = vault.templates_per_consent();
     #[derive(Serialize)]
     struct Consent {
         consent: u64,
@@ -326,7 +327,7 @@ fn list(dir: &Path, key_file: &Path) -> Result<(), CliError> {
         .map(|r| Consent {
             consent: r.id.get(),
             templates: match r.status_at(now) {
-                ConsentStatus::Active => vault.templates_of(&r.subject, &r.purpose),
+                ConsentStatus::Active => per_consent.get(&r.id).copied().unwrap_or(0),
                 _ => 0,
             },
             subject: r.subject.to_string(),
