@@ -69,7 +69,8 @@ pub mod vault;
 
 pub use align::{AlignError, AlignedFace, AlignmentTemplate, Similarity};
 pub use consent::{
-    Clock, ConsentError, ConsentId, ConsentLedger, ConsentRecord, ConsentStatus, ConsentToken,
+    Clock, ConsentError, ConsentHandle, ConsentId, ConsentLedger, ConsentRecord, ConsentStatus,
+    ConsentToken,
     ManualClock, NamedPurpose, ProbeConsent, Purpose, SubjectId, SystemClock, Timestamp,
 };
 pub use detect::{DetectError, Detector, DetectorConfig, Face};

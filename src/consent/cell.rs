@@ -1,7 +1,16 @@
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
 use super::{Clock, ConsentError, ConsentId, SubjectId, Timestamp};
+
+/// Length of the secret in a [`ConsentHandle`](super::ConsentHandle).
+pub(crate) const HANDLE_SECRET_LEN: usize = 32;
+
+/// The secret part of a consent handle.
+pub(crate) type HandleSecret = Zeroizing<[u8; HANDLE_SECRET_LEN]>;
 
 /// The live state of one consent, shared by the ledger, its token and every template made
 /// under it, so that a revocation is seen everywhere at once.
@@ -14,7 +23,12 @@ pub(crate) struct ConsentCell {
     /// The purpose consented to ([`Purpose::NAME`](super::Purpose::NAME), or a name given at
     /// run time): galleries check it at run time as well, for purposes named at run time.
     pub(crate) purpose: Arc<str>,
-    pub(crate) expires_at: Timestamp,
+    /// When the consent ends (seconds); only ever moves earlier (a purpose declared with a
+    /// shorter retention limit than the consent was granted under).
+    expires_at: AtomicU64,
+    /// The secret of the consent's handle (enrolment consents only): whoever enrols under an
+    /// existing consent must present it.
+    handle: Option<HandleSecret>,
     revoked: AtomicBool,
     clock: Arc<dyn Clock>,
 }
@@ -26,6 +40,7 @@ impl ConsentCell {
         subject: Option<SubjectId>,
         purpose: Arc<str>,
         expires_at: Timestamp,
+        handle: Option<HandleSecret>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         ConsentCell {
@@ -33,7 +48,8 @@ impl ConsentCell {
             ledger,
             subject,
             purpose,
-            expires_at,
+            expires_at: AtomicU64::new(expires_at.0),
+            handle,
             revoked: AtomicBool::new(false),
             clock,
         }
@@ -47,18 +63,47 @@ impl ConsentCell {
         self.revoked.load(Ordering::SeqCst)
     }
 
+    pub(crate) fn expires_at(&self) -> Timestamp {
+        Timestamp(self.expires_at.load(Ordering::SeqCst))
+    }
+
+    /// Ends the consent at `t` at the latest.
+    pub(crate) fn shorten_to(&self, t: Timestamp) {
+        self.expires_at.fetch_min(t.0, Ordering::SeqCst);
+    }
+
+    pub(crate) fn handle_secret(&self) -> Option<&HandleSecret> {
+        self.handle.as_ref()
+    }
+
+    /// Whether `secret` is this consent's handle secret. Compares digests, so the time taken
+    /// says nothing about the secret.
+    pub(crate) fn handle_matches(&self, secret: &[u8; HANDLE_SECRET_LEN]) -> bool {
+        let digest = |s: &[u8]| -> [u8; 32] {
+            Sha256::new()
+                .chain_update(b"faceguard consent handle v1\0")
+                .chain_update(s)
+                .finalize()
+                .into()
+        };
+        self.handle
+            .as_ref()
+            .is_some_and(|h| digest(h.as_ref()) == digest(secret))
+    }
+
     pub(crate) fn now(&self) -> Timestamp {
         self.clock.now()
     }
 
     /// Whether the consent covers an action at `now`.
     pub(crate) fn check_at(&self, now: Timestamp) -> Result<(), ConsentError> {
+        let expires_at = self.expires_at();
         if self.is_revoked() {
             Err(ConsentError::Revoked { consent: self.id })
-        } else if now >= self.expires_at {
+        } else if now >= expires_at {
             Err(ConsentError::Expired {
                 consent: self.id,
-                expired_at: self.expires_at,
+                expired_at: expires_at,
             })
         } else {
             Ok(())

@@ -21,6 +21,10 @@ impl fmt::Display for Timestamp {
 }
 
 /// Source of the current time for consent checks. Firmware with a secure RTC plugs it in here.
+///
+/// The ledger never lets time run backwards for consent decisions: it answers with the latest
+/// time it has seen (and a vault with the latest time it has recorded) whenever this clock is
+/// behind it, so a consent that has expired stays expired if the clock is set back.
 pub trait Clock: Send + Sync {
     /// The current time.
     fn now(&self) -> Timestamp;
@@ -40,7 +44,8 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told to: for tests and simulations of expiry.
+/// A clock that moves only when told to: for tests and simulations of expiry and of clocks
+/// that are set back.
 #[derive(Debug, Clone, Default)]
 pub struct ManualClock(Arc<AtomicU64>);
 
@@ -54,10 +59,75 @@ impl ManualClock {
     pub fn advance(&self, d: Duration) {
         self.0.fetch_add(d.as_secs(), Ordering::SeqCst);
     }
+
+    /// Sets the clock to `t`, forward or back (a camera without an RTC battery boots in 1970).
+    pub fn set(&self, t: Timestamp) {
+        self.0.store(t.0, Ordering::SeqCst);
+    }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// The time consent decisions use: the caller's clock, never earlier than the latest time
+/// already seen (or recorded, for a vault). Time never runs backwards through it.
+pub(crate) struct FloorClock {
+    clock: Arc<dyn Clock>,
+    floor: AtomicU64,
+    /// How far the caller's clock was last found behind the floor, in seconds.
+    behind: AtomicU64,
+}
+
+impl FloorClock {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
+        FloorClock {
+            clock,
+            floor: AtomicU64::new(0),
+            behind: AtomicU64::new(0),
+        }
+    }
+
+    /// Raises the floor to `t` (the latest time a vault has recorded).
+    pub(crate) fn raise_floor(&self, t: Timestamp) {
+        self.floor.fetch_max(t.0, Ordering::SeqCst);
+    }
+
+    /// How far the caller's clock was behind the floor at the last reading, in seconds (0 when
+    /// it was not).
+    pub(crate) fn behind_secs(&self) -> u64 {
+        self.behind.load(Ordering::SeqCst)
+    }
+}
+
+impl Clock for FloorClock {
+    fn now(&self) -> Timestamp {
+        let raw = self.clock.now().0;
+        let floor = self.floor.fetch_max(raw, Ordering::SeqCst);
+        self.behind
+            .store(floor.saturating_sub(raw), Ordering::SeqCst);
+        Timestamp(raw.max(floor))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floor_clock_never_runs_backwards() {
+        let manual = ManualClock::new(Timestamp(1_000));
+        let clock = FloorClock::new(Arc::new(manual.clone()));
+        assert_eq!(clock.now(), Timestamp(1_000));
+        manual.set(Timestamp(10));
+        assert_eq!(clock.now(), Timestamp(1_000));
+        assert_eq!(clock.behind_secs(), 990);
+        manual.set(Timestamp(2_000));
+        assert_eq!(clock.now(), Timestamp(2_000));
+        assert_eq!(clock.behind_secs(), 0);
+        clock.raise_floor(Timestamp(5_000));
+        assert_eq!(clock.now(), Timestamp(5_000));
     }
 }

@@ -23,13 +23,13 @@ mod purpose;
 mod subject;
 mod token;
 
-pub(crate) use cell::ConsentCell;
+pub(crate) use cell::{ConsentCell, HandleSecret, HANDLE_SECRET_LEN};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub(crate) use ledger::GrantRequest;
 pub use ledger::{ConsentLedger, ConsentRecord, ConsentStatus};
 pub use purpose::{NamedPurpose, Purpose};
 pub use subject::{ConsentId, SubjectId};
-pub use token::{ConsentToken, ProbeConsent};
+pub use token::{ConsentHandle, ConsentToken, ProbeConsent};
 
 /// Why a consent operation failed, or why consent does not (or no longer) cover an action.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,8 +52,8 @@ pub enum ConsentError {
     /// No active consent names this subject.
     #[error("subject {0} has no active consent")]
     UnknownSubject(SubjectId),
-    /// No consent with this id is on the ledger.
-    #[error("consent {0} is not on this ledger")]
+    /// No consent with this id (or, for a handle, with this id and secret) is on the ledger.
+    #[error("consent {0} is not on this ledger, or the handle's secret is not its own")]
     Unknown(ConsentId),
     /// The consent was granted for another purpose.
     #[error("consent {consent} was granted for purpose {granted:?}, not {requested:?}")]
@@ -73,6 +73,19 @@ pub enum ConsentError {
         "the notice text shown to the person is empty: consent needs the notice it was given for"
     )]
     EmptyNotice,
+    /// Two purpose types claim the same name on one ledger or vault: a purpose has one identity.
+    #[error("purpose {purpose:?} is declared by {declared_by}; {also_claimed_by} may not use the same name: give each purpose its own NAME")]
+    PurposeConflict {
+        purpose: String,
+        declared_by: &'static str,
+        also_claimed_by: &'static str,
+    },
+    /// A consent handle of the wrong length.
+    #[error("a consent handle is {} bytes", ConsentHandle::LEN)]
+    InvalidHandle,
+    /// The operating system's random generator failed (a consent handle needs a secret).
+    #[error("no randomness for a consent handle: {0}")]
+    NoRandomness(String),
     /// The requested validity is zero or longer than the purpose allows.
     #[error("consent validity of {requested_secs} s is not allowed for purpose {purpose:?}: it must be between 1 s and {max_secs} s")]
     InvalidValidity {

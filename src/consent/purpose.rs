@@ -1,3 +1,5 @@
+use std::any::TypeId;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// A declared purpose of processing. Vendors implement it on their own marker types.
@@ -12,8 +14,17 @@ use std::time::Duration;
 ///     const MAX_VALIDITY: Duration = Duration::from_secs(90 * 24 * 3600);
 /// }
 /// ```
+///
+/// A purpose has one identity and one retention limit whichever API names it: two types may
+/// not share a [`NAME`](Purpose::NAME) on one ledger or vault
+/// ([`ConsentError::PurposeConflict`](super::ConsentError::PurposeConflict)), and a purpose
+/// named at run time ([`NamedPurpose`]) whose name belongs to a declared purpose gets that
+/// purpose's limits. A purpose is declared the first time a ledger or vault is asked for one
+/// of its tokens or probe consents, or explicitly with
+/// [`ConsentLedger::declare`](super::ConsentLedger::declare): declare every purpose at start-up
+/// when code that names purposes at run time (the C API) shares the ledger.
 pub trait Purpose: Send + Sync + 'static {
-    /// Stable, unique name, recorded with each consent (and, later, in audit logs).
+    /// Stable, unique name, recorded with each consent and in the audit log.
     const NAME: &'static str;
     /// Longest validity an enrolment consent for this purpose may be granted for: the
     /// retention limit of its templates. One year unless the purpose says less.
@@ -30,11 +41,78 @@ pub trait Purpose: Send + Sync + 'static {
 /// [`ConsentLedger::grant_named`](super::ConsentLedger::grant_named)) and every gallery checks
 /// it at run time: a template consented for `"attendance"` is refused by an `"door-access"`
 /// gallery with [`ConsentError::PurposeMismatch`](super::ConsentError::PurposeMismatch). The
-/// check the compiler makes for declared purposes becomes a run-time check, nothing less.
+/// check the compiler makes for declared purposes becomes a run-time check, nothing less. A name
+/// that belongs to a declared purpose gets that purpose's limits (validity, probe validity);
+/// other names get the limits below.
 pub enum NamedPurpose {}
 
 impl Purpose for NamedPurpose {
     const NAME: &'static str = "(named at run time)";
+}
+
+/// The limits a purpose sets on its consents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub(crate) max_validity: Duration,
+    pub(crate) probe_validity: Duration,
+}
+
+impl Limits {
+    pub(crate) fn of<P: Purpose>() -> Self {
+        Limits {
+            max_validity: P::MAX_VALIDITY,
+            probe_validity: P::PROBE_VALIDITY,
+        }
+    }
+}
+
+/// A purpose declared by its type.
+struct Declared {
+    type_id: TypeId,
+    type_name: &'static str,
+    limits: Limits,
+}
+
+/// The purposes a ledger knows by type: one type per name.
+#[derive(Default)]
+pub(crate) struct Registry(BTreeMap<String, Declared>);
+
+impl Registry {
+    /// Declares `P`; `Ok(true)` if it was not declared before.
+    pub(crate) fn declare<P: Purpose>(&mut self) -> Result<bool, super::ConsentError> {
+        if TypeId::of::<P>() == TypeId::of::<NamedPurpose>() {
+            return Err(super::ConsentError::InvalidPurpose(
+                "NamedPurpose stands for names given at run time: use the *_named calls",
+            ));
+        }
+        check_name(P::NAME)?;
+        match self.0.get(P::NAME) {
+            Some(d) if d.type_id == TypeId::of::<P>() => Ok(false),
+            Some(d) => Err(super::ConsentError::PurposeConflict {
+                purpose: P::NAME.to_string(),
+                declared_by: d.type_name,
+                also_claimed_by: std::any::type_name::<P>(),
+            }),
+            None => {
+                self.0.insert(
+                    P::NAME.to_string(),
+                    Declared {
+                        type_id: TypeId::of::<P>(),
+                        type_name: std::any::type_name::<P>(),
+                        limits: Limits::of::<P>(),
+                    },
+                );
+                Ok(true)
+            }
+        }
+    }
+
+    /// The limits of the purpose called `name`: its declared type's, or [`NamedPurpose`]'s.
+    pub(crate) fn limits(&self, name: &str) -> Limits {
+        self.0
+            .get(name)
+            .map_or(Limits::of::<NamedPurpose>(), |d| d.limits)
+    }
 }
 
 /// Longest purpose name accepted at run time, in bytes.

@@ -1,11 +1,12 @@
 //! Reading, verifying and exporting the audit log (the journal's events).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use super::core::Vault;
-use super::event::AuditEntry;
+use super::event::{AuditEntry, Event};
 use super::head::{self, Head};
-use super::journal;
+use super::{journal, keys, subject};
 use super::recover::{journal_bytes, journal_problem, open_meta};
 use super::storage::{DirStorage, Storage};
 use super::{VaultError, VaultKey};
@@ -72,6 +73,7 @@ pub fn read_audit(storage: &dyn Storage, key: &VaultKey) -> Result<AuditLog, Vau
                 seq: entry.seq,
                 at: meta.at,
                 event: meta.event,
+                subject: None,
             }),
             Err(e) => {
                 problem = Some(e);
@@ -79,7 +81,76 @@ pub fn read_audit(storage: &dyn Storage, key: &VaultKey) -> Result<AuditLog, Vau
             }
         }
     }
+    name_live_subjects(storage, key, &head, &mut entries);
     Ok(AuditLog { entries, problem })
+}
+
+/// Fills in [`AuditEntry::subject`] for the events about consents that are still active:
+/// their data keys unwrap, and open the person's id sealed in the grant. Consents that have
+/// ended (or whose key cannot be read) stay nameless: that is the deletion.
+fn name_live_subjects(
+    storage: &dyn Storage,
+    key: &VaultKey,
+    head: &Head,
+    entries: &mut [AuditEntry],
+) {
+    let mut granted: BTreeMap<u64, (&str, &str)> = BTreeMap::new();
+    let mut ended = BTreeSet::new();
+    for entry in entries.iter() {
+        match &entry.event {
+            Event::Granted {
+                consent,
+                purpose,
+                sealed_subject,
+                ..
+            } => {
+                granted.insert(*consent, (purpose, sealed_subject));
+            }
+            Event::Revoked { consent, .. } => {
+                ended.insert(*consent);
+            }
+            Event::Expired { consents } => ended.extend(consents.iter().copied()),
+            _ => {}
+        }
+    }
+    let mut names = BTreeMap::new();
+    for bucket in 0..keys::BUCKETS {
+        let name = keys::file_name(head.epoch, bucket);
+        let Ok(Some(bytes)) = storage.read(&name) else {
+            continue;
+        };
+        let Ok(file) = keys::decode(&name, &bytes, &head.vault, head.epoch) else {
+            continue;
+        };
+        for (id, wrapped) in &file.keys {
+            let Some((purpose, sealed)) = granted.get(id).filter(|_| !ended.contains(id)) else {
+                continue;
+            };
+            let binding = keys::binding(&head.vault, *id, purpose);
+            let Ok(data_key) = keys::unwrap(key, &binding, wrapped) else {
+                continue;
+            };
+            let Some(sealed) = hex_bytes(sealed) else {
+                continue;
+            };
+            if let Ok((person, _)) = subject::open(&data_key, &head.vault, *id, purpose, &sealed)
+            {
+                names.insert(*id, person.to_string());
+            }
+        }
+    }
+    for entry in entries {
+        entry.subject = entry.event.consent().and_then(|c| names.get(&c).cloned());
+    }
+}
+
+pub(super) fn hex_bytes(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len() / 2)
+        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok())
+        .collect()
 }
 
 impl Vault {

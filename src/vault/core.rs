@@ -7,15 +7,16 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use super::counter::MonotonicCounter;
 use super::event::{hex, Event};
 use super::head::{self, Head};
 use super::seal::{self, Binding};
 use super::storage::{DirStorage, Storage};
-use super::{atomic, journal, keys, VaultError, VaultKey};
+use super::{atomic, journal, keys, subject, VaultError, VaultKey};
 use crate::consent::{
-    Clock, ConsentCell, ConsentError, ConsentId, ConsentLedger, ConsentRecord, ConsentStatus,
-    ConsentToken, GrantRequest, NamedPurpose, ProbeConsent, Purpose, SubjectId, SystemClock,
-    Timestamp,
+    Clock, ConsentCell, ConsentError, ConsentHandle, ConsentId, ConsentLedger, ConsentRecord,
+    ConsentStatus, ConsentToken, GrantRequest, HandleSecret, NamedPurpose, ProbeConsent, Purpose,
+    SubjectId, SystemClock, Timestamp,
 };
 use crate::error::Error;
 use crate::gallery::{self, Candidate};
@@ -43,6 +44,59 @@ pub struct OpenReport {
     pub templates_loaded: usize,
     /// Templates whose consent has ended: undecryptable, awaiting [`Vault::compact`].
     pub templates_erased: usize,
+    /// How far the clock was behind the latest time the vault had recorded, in seconds (0 if
+    /// it was not). The vault then decides at that recorded time, never earlier, so nothing
+    /// that expired comes back; set the device's clock right.
+    pub clock_behind_secs: u64,
+    /// Whether the monotonic counter was one head behind (a power cut between a head write and
+    /// the counter's update) and was brought up to date.
+    pub counter_advanced: bool,
+}
+
+/// How a vault is set up: its clock and, where the device has one, its monotonic counter.
+#[derive(Clone)]
+pub struct VaultConfig {
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) counter: Option<Arc<dyn MonotonicCounter>>,
+}
+
+impl Default for VaultConfig {
+    fn default() -> Self {
+        VaultConfig {
+            clock: Arc::new(SystemClock),
+            counter: None,
+        }
+    }
+}
+
+impl VaultConfig {
+    /// The system clock and no monotonic counter.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decides consent on `clock` (a secure RTC; a [`ManualClock`](crate::ManualClock) in
+    /// tests). The vault never decides at a time before the latest it has recorded.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Binds the vault to `counter` (a secure element, eMMC RPMB, a TPM NV counter): every
+    /// commit raises it, and opening refuses files older than it says
+    /// ([`VaultError::RolledBack`]). Use the same counter for the vault's whole life.
+    pub fn counter(mut self, counter: Arc<dyn MonotonicCounter>) -> Self {
+        self.counter = Some(counter);
+        self
+    }
+}
+
+impl std::fmt::Debug for VaultConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultConfig")
+            .field("counter", &self.counter.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One consent as the vault holds it.
@@ -61,6 +115,10 @@ pub(super) struct Inner {
     /// Entries in the journal, and the chain value after the last.
     pub(super) entries: u64,
     pub(super) chain: [u8; 32],
+    /// Heads written so far, and each key file's generation (as the head records them).
+    pub(super) writes: u64,
+    pub(super) generations: [u64; keys::BUCKETS as usize],
+    pub(super) counter: Option<Arc<dyn MonotonicCounter>>,
     /// Set when a write failed: the medium's state is unknown until the vault is reopened.
     pub(super) poisoned: bool,
     pub(super) consents: BTreeMap<u64, Consent>,
@@ -115,7 +173,7 @@ pub(super) fn template_binding<'a>(
     Binding {
         kind: "template",
         vault: Some(*vault),
-        subject: Some(record.subject.as_str()),
+        subject: record.subject.as_ref().map(SubjectId::as_str),
         purpose: Some(&record.purpose),
         consent: Some(record.id.get()),
         model: Some(*model.as_bytes()),
@@ -170,15 +228,26 @@ impl Inner {
         out
     }
 
-    pub(super) fn head(&self) -> Result<Vec<u8>, VaultError> {
-        Head {
+    /// Writes the head that vouches for the journal and key files as they are in memory, then
+    /// raises the monotonic counter (if any) to the number of heads written.
+    pub(super) fn write_head(&mut self) -> Result<(), VaultError> {
+        let writes = self.writes + 1;
+        let head = Head {
             vault: self.vault,
             epoch: self.epoch,
             journal_key: VaultKey::from_bytes(self.journal_key.bytes())?,
             entries: self.entries,
             chain: self.chain,
+            writes,
+            generations: self.generations,
         }
-        .encode(&self.key)
+        .encode(&self.key);
+        self.write(|inner| atomic::replace(&*inner.storage, head::FILE, &head?))?;
+        self.writes = writes;
+        if let Some(counter) = self.counter.clone() {
+            self.write(|_| counter.advance(writes))?;
+        }
+        Ok(())
     }
 
     /// Encodes entry `seq` holding `event` (and `payload`) after chain value `prev`; returns
@@ -235,14 +304,16 @@ impl Inner {
     pub(super) fn advance(&mut self, entries: u64, chain: [u8; 32]) -> Result<(), VaultError> {
         self.entries = entries;
         self.chain = chain;
-        let head = self.head();
-        self.write(|inner| atomic::replace(&*inner.storage, head::FILE, &head?))
+        self.write_head()
     }
 
     /// Rewrites the key file holding `consent`'s key (or key file number `consent`, below
-    /// [`keys::BUCKETS`]) from the keys held in memory.
+    /// [`keys::BUCKETS`]) from the keys held in memory, at the bucket's next generation (which
+    /// the next head records).
     pub(super) fn write_bucket(&mut self, consent: u64) -> Result<(), VaultError> {
         let name = keys::file_name(self.epoch, consent);
+        let bucket = (consent % keys::BUCKETS) as usize;
+        let generation = self.generations[bucket] + 1;
         // The file's consents are those of one residue modulo the number of files.
         let last = self.consents.keys().next_back().copied().unwrap_or(0);
         let wrapped: BTreeMap<u64, Vec<u8>> = (consent % keys::BUCKETS..=last)
@@ -252,15 +323,10 @@ impl Inner {
                 Some((id, held.1.clone()))
             })
             .collect();
-        let bytes = keys::encode(&self.vault, self.epoch, &wrapped);
-        self.write(|inner| {
-            if wrapped.is_empty() {
-                inner.storage.remove(&name)?;
-                inner.storage.sync_dir()
-            } else {
-                atomic::replace(&*inner.storage, &name, &bytes)
-            }
-        })
+        let bytes = keys::encode(&self.vault, self.epoch, generation, &wrapped);
+        self.write(|inner| atomic::replace(&*inner.storage, &name, &bytes))?;
+        self.generations[bucket] = generation;
+        Ok(())
     }
 
     pub(super) fn gallery(
@@ -285,43 +351,59 @@ impl Inner {
             .ok_or(ConsentError::Unknown(id))
     }
 
-    /// Destroys the data keys of `ids` in memory and in their key files.
+    /// Destroys the data keys of `ids` in memory and in their key files (then writes a head
+    /// that vouches for the rewritten files), and forgets who consented.
     pub(super) fn destroy_keys(&mut self, ids: &[u64]) -> Result<(), VaultError> {
         let mut buckets = BTreeSet::new();
         for id in ids {
             if let Some(c) = self.consents.get_mut(id) {
+                c.record.subject = None;
                 // Dropping the key wipes it.
                 if c.key.take().is_some() {
                     buckets.insert(id % keys::BUCKETS);
                 }
             }
         }
+        if buckets.is_empty() {
+            return Ok(());
+        }
         for bucket in buckets {
             self.write_bucket(bucket)?;
         }
-        Ok(())
+        self.write_head()
     }
 }
 
 impl Vault {
     /// Creates a vault in directory `dir` (created if needed), sealed under `key`, on the
-    /// system clock.
+    /// system clock and without a monotonic counter.
     pub fn create(dir: impl AsRef<Path>, key: VaultKey) -> Result<Vault, Error> {
-        Self::create_in(
-            Box::new(DirStorage::create(dir)?.locked()?),
-            key,
-            Arc::new(SystemClock),
-        )
+        Self::create_with_config(dir, key, VaultConfig::default())
     }
 
-    /// Opens the vault in `dir` with `key`, on the system clock, recovering from any
-    /// interrupted write (see [`OpenReport`]).
+    /// [`create`](Self::create) with a clock and a monotonic counter ([`VaultConfig`]).
+    pub fn create_with_config(
+        dir: impl AsRef<Path>,
+        key: VaultKey,
+        config: VaultConfig,
+    ) -> Result<Vault, Error> {
+        Self::create_in(Box::new(DirStorage::create(dir)?.locked()?), key, config)
+    }
+
+    /// Opens the vault in `dir` with `key`, on the system clock and without a monotonic
+    /// counter, recovering from any interrupted write (see [`OpenReport`]).
     pub fn open(dir: impl AsRef<Path>, key: VaultKey) -> Result<(Vault, OpenReport), Error> {
-        Self::open_in(
-            Box::new(DirStorage::existing(dir)?.locked()?),
-            key,
-            Arc::new(SystemClock),
-        )
+        Self::open_with_config(dir, key, VaultConfig::default())
+    }
+
+    /// [`open`](Self::open) with a clock and a monotonic counter ([`VaultConfig`]): give the
+    /// counter the vault was created with.
+    pub fn open_with_config(
+        dir: impl AsRef<Path>,
+        key: VaultKey,
+        config: VaultConfig,
+    ) -> Result<(Vault, OpenReport), Error> {
+        Self::open_in(Box::new(DirStorage::existing(dir)?.locked()?), key, config)
     }
 
     /// [`open`](Self::open) with the key from `provider` (a secure element, a TPM).
@@ -332,12 +414,11 @@ impl Vault {
         Self::open(dir, provider.vault_key()?)
     }
 
-    /// [`create`](Self::create) on any storage and clock (a secure RTC, a
-    /// [`ManualClock`](crate::ManualClock) in tests).
+    /// [`create`](Self::create) on any storage, with any clock and counter.
     pub fn create_in(
         storage: Box<dyn Storage>,
         key: VaultKey,
-        clock: Arc<dyn Clock>,
+        config: VaultConfig,
     ) -> Result<Vault, Error> {
         // A journal without a head is an interrupted `create`; a head or a key file is a vault.
         let taken = storage
@@ -352,7 +433,11 @@ impl Vault {
         }
         let vault = random16()?;
         let journal_key = VaultKey::generate()?;
-        let ledger = ConsentLedger::with_clock(clock);
+        let writes = match &config.counter {
+            Some(counter) => counter.read()?,
+            None => 0,
+        };
+        let ledger = ConsentLedger::with_clock(config.clock);
         let fingerprint = key.fingerprint();
         let mut inner = Inner {
             storage,
@@ -362,6 +447,9 @@ impl Vault {
             journal_key,
             entries: 0,
             chain: journal::genesis(&vault),
+            writes,
+            generations: [0; keys::BUCKETS as usize],
+            counter: config.counter,
             poisoned: false,
             consents: BTreeMap::new(),
             galleries: BTreeMap::new(),
@@ -390,13 +478,13 @@ impl Vault {
         })
     }
 
-    /// [`open`](Self::open) on any storage and clock.
+    /// [`open`](Self::open) on any storage, with any clock and counter.
     pub fn open_in(
         storage: Box<dyn Storage>,
         key: VaultKey,
-        clock: Arc<dyn Clock>,
+        config: VaultConfig,
     ) -> Result<(Vault, OpenReport), Error> {
-        super::recover::open(storage, key, clock)
+        super::recover::open(storage, key, config)
     }
 
     pub(super) fn from_parts(ledger: ConsentLedger, inner: Inner) -> Vault {
@@ -406,8 +494,14 @@ impl Vault {
         }
     }
 
+    /// The vault's state. A panic while another call held it may have left a change half
+    /// applied: the vault is then poisoned and refuses writes until it is opened again.
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.lock().unwrap_or_else(|p| {
+            let mut inner = p.into_inner();
+            inner.poisoned = true;
+            inner
+        })
     }
 
     /// The vault's current time.
@@ -415,20 +509,53 @@ impl Vault {
         self.ledger.now()
     }
 
+    /// Declares purpose `P` on this vault (see
+    /// [`ConsentLedger::declare`](crate::ConsentLedger::declare)): its name is `P`'s alone, and
+    /// consents granted under that name at run time get `P`'s limits — those granted earlier
+    /// with a longer validity are cut to `P::MAX_VALIDITY` from their grant, recorded in the
+    /// audit log ([`Event::Limited`]). The typed calls declare their purpose themselves;
+    /// firmware that also names purposes at run time declares every purpose right after
+    /// opening.
+    pub fn declare<P: Purpose>(&self) -> Result<(), Error> {
+        let mut inner = self.lock();
+        let shortened = self.ledger.declare_with::<P>()?;
+        if shortened.is_empty() {
+            return Ok(());
+        }
+        for (id, expires_at) in &shortened {
+            if let Some(c) = inner.consents.get_mut(&id.get()) {
+                c.record.expires_at = *expires_at;
+            }
+        }
+        inner.append(
+            self.now(),
+            Event::Limited {
+                purpose: P::NAME.to_string(),
+                max_validity: P::MAX_VALIDITY.as_secs(),
+                consents: shortened.iter().map(|(id, _)| id.get()).collect(),
+            },
+            None,
+        )?;
+        Ok(())
+    }
+
     /// Records that `subject` consented to enrolment for purpose `P` after being shown
     /// `notice`, for `valid_for` (at most [`Purpose::MAX_VALIDITY`]): the consent and a fresh
-    /// data key for its templates are on flash when this returns.
+    /// data key for its templates are on flash when this returns. The token's
+    /// [`handle`](ConsentToken::handle) is the only way to enrol under this consent later.
     pub fn grant<P: Purpose>(
         &self,
         subject: SubjectId,
         notice: &str,
         valid_for: Duration,
     ) -> Result<ConsentToken<P>, Error> {
-        let request = GrantRequest::new(P::NAME, P::MAX_VALIDITY, subject, notice, valid_for)?;
+        self.declare::<P>()?;
+        let request = self.ledger.request::<P>(subject, notice, valid_for)?;
         self.grant_request(request).map(ConsentToken::new)
     }
 
-    /// [`grant`](Self::grant) for a purpose named at run time (see [`NamedPurpose`]).
+    /// [`grant`](Self::grant) for a purpose named at run time (see [`NamedPurpose`]), with
+    /// the limits of the purpose declared under that name, if any.
     pub fn grant_named(
         &self,
         purpose: &str,
@@ -436,7 +563,9 @@ impl Vault {
         notice: &str,
         valid_for: Duration,
     ) -> Result<ConsentToken<NamedPurpose>, Error> {
-        let request = GrantRequest::named(purpose, subject, notice, valid_for)?;
+        let request = self
+            .ledger
+            .named_request(purpose, subject, notice, valid_for)?;
         self.grant_request(request).map(ConsentToken::new)
     }
 
@@ -444,11 +573,17 @@ impl Vault {
         let mut inner = self.lock();
         inner.check_usable()?;
         let inner = &mut *inner;
-        let cell = self.ledger.grant_with(request, |record: &ConsentRecord| {
+        let cell = self.ledger.grant_with(request, |record: &ConsentRecord, handle: &HandleSecret| {
             let id = record.id.get();
+            let person = record
+                .subject
+                .as_ref()
+                .ok_or(ConsentError::InvalidSubject("a grant names its subject"))?;
             let data_key = VaultKey::generate()?;
-            let binding = keys::binding(&inner.vault, id, record.subject.as_str(), &record.purpose);
+            let binding = keys::binding(&inner.vault, id, &record.purpose);
             let wrapped = keys::wrap(&inner.key, &binding, &data_key)?;
+            let sealed_subject =
+                subject::seal(&data_key, &inner.vault, id, &record.purpose, person, handle)?;
             // The key reaches flash before the consent does: a committed consent always has
             // its key, and a key without a consent (a power cut in between) is dropped on open.
             inner.consents.insert(
@@ -463,10 +598,10 @@ impl Vault {
                     record.granted_at,
                     Event::Granted {
                         consent: id,
-                        subject: record.subject.to_string(),
                         purpose: record.purpose.clone(),
                         notice_sha256: hex(&record.notice_sha256),
                         expires_at: record.expires_at.0,
+                        sealed_subject: hex(&sealed_subject),
                     },
                     None,
                 )
@@ -480,18 +615,22 @@ impl Vault {
         Ok(cell)
     }
 
-    /// A token for an existing, active consent of purpose `P` (to enrol another photo).
-    pub fn token<P: Purpose>(&self, id: ConsentId) -> Result<ConsentToken<P>, Error> {
-        Ok(self.ledger.token::<P>(id)?)
+    /// A token for an existing, active consent of purpose `P` (to enrol another photo), for
+    /// the holder of its handle ([`ConsentToken::handle`] at grant). A consent's id alone
+    /// opens nothing: without the handle the answer is [`ConsentError::Unknown`].
+    pub fn token<P: Purpose>(&self, handle: &ConsentHandle) -> Result<ConsentToken<P>, Error> {
+        self.declare::<P>()?;
+        Ok(self.ledger.token::<P>(handle)?)
     }
 
-    /// A token for an existing, active consent of any purpose, checked at run time.
-    pub fn token_named(&self, id: ConsentId) -> Result<ConsentToken<NamedPurpose>, Error> {
-        Ok(self.ledger.token_named(id)?)
+    /// [`token`](Self::token) for a consent of any purpose, checked at run time.
+    pub fn token_named(&self, handle: &ConsentHandle) -> Result<ConsentToken<NamedPurpose>, Error> {
+        Ok(self.ledger.token_named(handle)?)
     }
 
     /// A one-off consent for one capture for purpose `P` (never stored).
     pub fn probe_consent<P: Purpose>(&self, notice: &str) -> Result<ProbeConsent<P>, Error> {
+        self.declare::<P>()?;
         Ok(self.ledger.probe_consent::<P>(notice)?)
     }
 
@@ -533,7 +672,6 @@ impl Vault {
             self.now(),
             Event::Enrolled {
                 consent: id.get(),
-                subject: record.subject.to_string(),
                 purpose: record.purpose.clone(),
                 model: template.model.to_string(),
             },
@@ -557,7 +695,7 @@ impl Vault {
         let matched = found
             .first()
             .filter(|c| c.is_match)
-            .map(|c| c.subject.to_string());
+            .map(|c| c.consent.get());
         self.lock().append(
             self.now(),
             Event::Identified {
@@ -586,16 +724,29 @@ impl Vault {
             everyone,
         )?;
         let matcher = shared.matcher();
-        let decision = found
-            .iter()
-            .find(|c| &c.subject == subject)
-            .map(|c| matcher.decide(c.score));
+        let found = found.iter().find(|c| &c.subject == subject);
+        let decision = found.map(|c| matcher.decide(c.score));
+        let mut inner = self.lock();
+        // The claim is recorded against the consent it was checked against: by number, so
+        // that the entry names nobody once that consent ends. A claim of someone with no
+        // active consent for the purpose names nobody at all.
+        let consent = found.map(|c| c.consent.get()).or_else(|| {
+            inner
+                .consents
+                .values()
+                .find(|c| {
+                    c.key.is_some()
+                        && c.record.subject.as_ref() == Some(subject)
+                        && *c.record.purpose == *probe.consent.purpose
+                })
+                .map(|c| c.record.id.get())
+        });
         // Recorded whatever the outcome, a claim of someone not enrolled included.
-        self.lock().append(
+        inner.append(
             self.now(),
             Event::Verified {
                 purpose: probe.consent.purpose.to_string(),
-                subject: subject.to_string(),
+                consent,
                 matched: decision.is_some_and(|d| d.is_match),
             },
             None,
@@ -624,7 +775,6 @@ impl Vault {
         }
         let event = Event::Revoked {
             consent: id.get(),
-            subject: consent.record.subject.to_string(),
             purpose: consent.record.purpose.clone(),
         };
         let now = self.now();
@@ -646,7 +796,7 @@ impl Vault {
             .lock()
             .consents
             .values()
-            .filter(|c| &c.record.subject == subject && c.key.is_some())
+            .filter(|c| c.record.subject.as_ref() == Some(subject) && c.key.is_some())
             .map(|c| c.record.id)
             .collect();
         if ids.is_empty() {
@@ -727,7 +877,7 @@ impl Vault {
         self.lock()
             .consents
             .values()
-            .filter(|c| &c.record.subject == subject && c.record.purpose == purpose)
+            .filter(|c| c.record.subject.as_ref() == Some(subject) && c.record.purpose == purpose)
             .filter_map(|c| per_consent.get(&c.record.id))
             .sum()
     }
@@ -759,6 +909,7 @@ impl Inner {
         storage: Box<dyn Storage>,
         key: VaultKey,
         head: Head,
+        counter: Option<Arc<dyn MonotonicCounter>>,
         matcher: Matcher,
     ) -> Inner {
         Inner {
@@ -769,6 +920,9 @@ impl Inner {
             journal_key: head.journal_key,
             entries: head.entries,
             chain: head.chain,
+            writes: head.writes,
+            generations: head.generations,
+            counter,
             poisoned: false,
             consents: BTreeMap::new(),
             galleries: BTreeMap::new(),

@@ -1,7 +1,12 @@
 //! The events the journal records: every change to the vault, and every use of it.
 //!
-//! An event never holds biometric data: templates travel beside it as sealed payloads, and
-//! identification results name the matched subject only.
+//! An event never holds biometric data (templates travel beside it as sealed payloads), and
+//! never names a person in the clear: people appear only as consent numbers, and the link
+//! from a consent number to the person's id is sealed under that consent's data key
+//! ([`Event::Granted`]'s `sealed_subject`). Destroying the key at revocation or expiry cuts
+//! the link, so the log stays a complete, verifiable record of processing (PIPL art. 56) that
+//! names nobody who asked to be deleted: what remains of them is "consent #17 was granted for
+//! door access, used at these times, and revoked".
 
 use serde::{Deserialize, Serialize};
 
@@ -13,38 +18,42 @@ pub enum Event {
     /// The vault was created under a key with this fingerprint.
     Created { vault: String, key: String },
     /// A person consented to enrolment for a purpose, after being shown the notice whose
-    /// SHA-256 is recorded.
+    /// SHA-256 is recorded. Who it was is sealed under the consent's data key (hex), padded to
+    /// one length: readable while the consent lives, unreadable once its key is destroyed.
     Granted {
         consent: u64,
-        subject: String,
         purpose: String,
         notice_sha256: String,
         expires_at: u64,
+        sealed_subject: String,
     },
     /// A consent was revoked (a deletion request); its data key is destroyed.
-    Revoked {
-        consent: u64,
-        subject: String,
-        purpose: String,
-    },
+    Revoked { consent: u64, purpose: String },
     /// Consents ended by expiry; their data keys are destroyed.
     Expired { consents: Vec<u64> },
+    /// A purpose was declared with a retention limit shorter than these consents (granted
+    /// under its name at run time) had: they now end `max_validity` seconds after their grant.
+    Limited {
+        purpose: String,
+        max_validity: u64,
+        consents: Vec<u64>,
+    },
     /// A template was enrolled under a consent (the sealed template travels with the entry).
     Enrolled {
         consent: u64,
-        subject: String,
         purpose: String,
         model: String,
     },
-    /// A 1:N search: its purpose and result (the best match's subject, if any).
+    /// A 1:N search: its purpose and result (the consent of the best match, if any).
     Identified {
         purpose: String,
-        matched: Option<String>,
+        matched: Option<u64>,
     },
-    /// A 1:1 check of one claimed subject.
+    /// A 1:1 check of one claimed person: the consent the claim was checked against (none
+    /// when the claimed person has no active consent for the purpose) and the outcome.
     Verified {
         purpose: String,
-        subject: String,
+        consent: Option<u64>,
         matched: bool,
     },
     /// Erased templates were purged from the files.
@@ -60,6 +69,20 @@ pub enum Event {
     KeyRotationAbandoned { epoch: u32 },
 }
 
+impl Event {
+    /// The consent the event is about, if it is about one person.
+    pub fn consent(&self) -> Option<u64> {
+        match self {
+            Event::Granted { consent, .. }
+            | Event::Revoked { consent, .. }
+            | Event::Enrolled { consent, .. } => Some(*consent),
+            Event::Identified { matched, .. } => *matched,
+            Event::Verified { consent, .. } => *consent,
+            _ => None,
+        }
+    }
+}
+
 /// One journal entry's event with its sequence number and time, as exported.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -70,6 +93,11 @@ pub struct AuditEntry {
     /// What happened.
     #[serde(flatten)]
     pub event: Event,
+    /// The person the event is about ([`Event::consent`]), while that consent is active: read
+    /// through its data key. `None` for events about nobody, and for everyone whose consent
+    /// has ended (revoked, expired): their id died with the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 /// Lower-case hex.

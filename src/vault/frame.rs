@@ -18,7 +18,7 @@ use super::VaultError;
 /// The first bytes of every vault file.
 pub const MAGIC: [u8; 8] = *b"FGVAULT\0";
 /// The frame format this version writes and reads.
-pub const FRAME_VERSION: u16 = 1;
+pub const FRAME_VERSION: u16 = 2;
 
 const HEADER_LEN: usize = 8 + 2 + 4 + 2 + 8;
 const CHECKSUM_LEN: usize = 32;

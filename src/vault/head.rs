@@ -4,11 +4,15 @@
 //! ```text
 //! frame "HEAD" { vault id (16) | vault-key fingerprint (8) | key epoch u32 |
 //!                sealed(vault key, "head" bound to the vault id and epoch) {
-//!                    journal key (32) | entries u64 | chain (32) } }
+//!                    journal key (32) | entries u64 | chain (32) | writes u64 |
+//!                    64 × key-file generation u64 } }
 //! ```
 //!
-//! It is replaced atomically after every commit, so it vouches for the journal: how many
-//! entries it has and the chain value after the last. The journal key (random, made at
+//! It is replaced atomically after every commit, so it vouches for the journal (how many
+//! entries it has and the chain value after the last) and for the key files (the generation
+//! each bucket's file must have). `writes` counts the heads ever written: a vault with a
+//! [`MonotonicCounter`](super::MonotonicCounter) raises the counter to it after each head
+//! write, so that an older head (with the files it vouches for) is told from the newest. The journal key (random, made at
 //! creation) seals the journal's events; the head wraps it under the vault key, which is all a
 //! key rotation has to re-seal besides the data keys.
 
@@ -20,10 +24,11 @@ use super::{frame, VaultError, VaultKey, KEY_LEN};
 /// The head's file name.
 pub const FILE: &str = "HEAD";
 const KIND: frame::Kind = frame::Kind(*b"HEAD");
-const PLAIN_LEN: usize = KEY_LEN + 8 + 32;
+const BUCKETS: usize = super::keys::BUCKETS as usize;
+const PLAIN_LEN: usize = KEY_LEN + 8 + 32 + 8 + 8 * BUCKETS;
 
 /// What the head says.
-pub struct Head {
+pub(crate) struct Head {
     pub vault: [u8; 16],
     /// How many times the vault key was rotated; names the current key files.
     pub epoch: u32,
@@ -32,6 +37,10 @@ pub struct Head {
     pub entries: u64,
     /// The journal's chain value after its last entry.
     pub chain: [u8; 32],
+    /// How many heads were written before and including this one.
+    pub writes: u64,
+    /// The generation each key file of this epoch has (0: never written).
+    pub generations: [u64; BUCKETS],
 }
 
 fn binding(vault: &[u8; 16], epoch: u32) -> Binding<'_> {
@@ -50,6 +59,10 @@ impl Head {
         plain.extend_from_slice(self.journal_key.bytes());
         plain.extend_from_slice(&self.entries.to_le_bytes());
         plain.extend_from_slice(&self.chain);
+        plain.extend_from_slice(&self.writes.to_le_bytes());
+        for g in &self.generations {
+            plain.extend_from_slice(&g.to_le_bytes());
+        }
         let sealed = seal::seal(key, &binding(&self.vault, self.epoch), &plain)?;
         let mut body = Vec::with_capacity(28 + sealed.len());
         body.extend_from_slice(&self.vault);
@@ -86,12 +99,21 @@ impl Head {
                 why: format!("{} bytes of content, expected {PLAIN_LEN}", plain.len()),
             });
         }
+        let u64_at = |at: usize| u64::from_le_bytes(plain[at..at + 8].try_into().expect("8"));
+        let mut generations = [0u64; BUCKETS];
+        for (i, g) in generations.iter_mut().enumerate() {
+            *g = u64_at(KEY_LEN + 48 + 8 * i);
+        }
         Ok(Head {
             vault,
             epoch,
             journal_key: VaultKey::from_bytes(&plain[..KEY_LEN])?,
-            entries: u64::from_le_bytes(plain[KEY_LEN..KEY_LEN + 8].try_into().expect("8")),
-            chain: plain[KEY_LEN + 8..].try_into().expect("32 bytes"),
+            entries: u64_at(KEY_LEN),
+            chain: plain[KEY_LEN + 8..KEY_LEN + 40]
+                .try_into()
+                .expect("32 bytes"),
+            writes: u64_at(KEY_LEN + 40),
+            generations,
         })
     }
 }

@@ -29,7 +29,7 @@ use super::{frame, VaultError};
 /// The journal's file name.
 pub const FILE: &str = "journal";
 /// Journal format version.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 /// Header length in bytes.
 pub const HEADER_LEN: usize = 64;
 /// Largest sealed meta accepted.

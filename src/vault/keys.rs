@@ -1,13 +1,17 @@
 //! Key files: each consent's data key, wrapped (sealed) under the vault key.
 //!
 //! ```text
-//! frame "KEYS" { vault id (16) | epoch u32 | count u32 |
+//! frame "KEYS" { vault id (16) | epoch u32 | generation u64 | count u32 |
 //!                count × { consent id u64 | sealed(vault key, "data-key" bound to the vault,
-//!                                                  subject, purpose and consent) (60) } }
+//!                                                  purpose and consent) (60) } }
 //! ```
 //!
 //! The keys are spread over [`BUCKETS`] files by consent id (`keys.<epoch>.<bucket>`), so
-//! that destroying one key rewrites one small file, atomically, not all of them. A template is
+//! that destroying one key rewrites one small file, atomically, not all of them. A bucket's
+//! file is never deleted (an empty bucket is a file with no keys), and each rewrite raises its
+//! generation by one; the head records every bucket's generation, so a key file replaced by
+//! an older copy, or a head and journal replaced by older copies while the key files moved
+//! on, is found on open ([`VaultError::RolledBack`]). A template is
 //! sealed under its consent's data key; destroying the key (revocation, expiry) makes every
 //! copy of the template undecryptable, wherever its bytes linger. A key rotation writes every
 //! bucket of the next epoch under the new vault key before the head switches to it.
@@ -43,17 +47,13 @@ pub fn bucket_of(name: &str) -> Option<u64> {
     u64::from_str_radix(name.rsplit_once('.')?.1, 16).ok()
 }
 
-/// What a data key is bound to.
-pub fn binding<'a>(
-    vault: &[u8; 16],
-    consent: u64,
-    subject: &'a str,
-    purpose: &'a str,
-) -> Binding<'a> {
+/// What a data key is bound to. (Not the subject: who consented is sealed under the data key
+/// itself, so that destroying the key erases it.)
+pub fn binding<'a>(vault: &[u8; 16], consent: u64, purpose: &'a str) -> Binding<'a> {
     Binding {
         kind: "data-key",
         vault: Some(*vault),
-        subject: Some(subject),
+        subject: None,
         purpose: Some(purpose),
         consent: Some(consent),
         model: None,
@@ -80,11 +80,29 @@ pub fn unwrap(
     VaultKey::from_bytes(&plain)
 }
 
-/// One key file: wrapped keys by consent id.
-pub fn encode(vault: &[u8; 16], epoch: u32, keys: &BTreeMap<u64, Vec<u8>>) -> Vec<u8> {
-    let mut body = Vec::with_capacity(24 + keys.len() * (8 + WRAPPED_LEN));
+/// Bytes of a key file's body before its records.
+const FIXED: usize = 16 + 4 + 8 + 4;
+
+/// What a key file holds.
+#[derive(Debug, Default)]
+pub struct KeyFile {
+    /// How many times this bucket was written in this epoch.
+    pub generation: u64,
+    /// Wrapped keys by consent id.
+    pub keys: BTreeMap<u64, Vec<u8>>,
+}
+
+/// One key file: wrapped keys by consent id, at `generation`.
+pub fn encode(
+    vault: &[u8; 16],
+    epoch: u32,
+    generation: u64,
+    keys: &BTreeMap<u64, Vec<u8>>,
+) -> Vec<u8> {
+    let mut body = Vec::with_capacity(FIXED + keys.len() * (8 + WRAPPED_LEN));
     body.extend_from_slice(vault);
     body.extend_from_slice(&epoch.to_le_bytes());
+    body.extend_from_slice(&generation.to_le_bytes());
     body.extend_from_slice(&(keys.len() as u32).to_le_bytes());
     for (consent, wrapped) in keys {
         body.extend_from_slice(&consent.to_le_bytes());
@@ -99,12 +117,12 @@ pub fn decode(
     bytes: &[u8],
     vault: &[u8; 16],
     epoch: u32,
-) -> Result<BTreeMap<u64, Vec<u8>>, VaultError> {
+) -> Result<KeyFile, VaultError> {
     let body = frame::decode(name, KIND, bytes)?;
     let corrupt = || VaultError::Corrupt {
         file: name.to_string(),
     };
-    if body.len() < 24 {
+    if body.len() < FIXED {
         return Err(corrupt());
     }
     if body[..16] != vault[..] {
@@ -119,8 +137,9 @@ pub fn decode(
             why: format!("it is not of key epoch {epoch}"),
         });
     }
-    let count = u32::from_le_bytes(body[20..24].try_into().expect("4")) as usize;
-    let records = &body[24..];
+    let generation = u64::from_le_bytes(body[20..28].try_into().expect("8"));
+    let count = u32::from_le_bytes(body[28..FIXED].try_into().expect("4")) as usize;
+    let records = &body[FIXED..];
     if records.len() != count.saturating_mul(8 + WRAPPED_LEN) {
         return Err(corrupt());
     }
@@ -131,5 +150,5 @@ pub fn decode(
             return Err(corrupt());
         }
     }
-    Ok(keys)
+    Ok(KeyFile { generation, keys })
 }

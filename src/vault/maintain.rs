@@ -2,7 +2,6 @@
 
 use super::core::Vault;
 use super::event::{hex, Event};
-use super::head;
 use super::journal::{self, PayloadState};
 use super::{atomic, keys, VaultError, VaultKey};
 use crate::error::Error;
@@ -117,41 +116,34 @@ impl Vault {
             epoch,
         };
         inner.append(self.now(), event, None)?;
-        let mut files =
-            std::collections::BTreeMap::<String, std::collections::BTreeMap<u64, Vec<u8>>>::new();
+        // Every bucket of the new epoch is written, empty ones too, at generation 1.
+        let mut files = vec![std::collections::BTreeMap::<u64, Vec<u8>>::new(); keys::BUCKETS as usize];
         for (id, consent) in &inner.consents {
             if let Some((data_key, _)) = &consent.key {
-                let record = &consent.record;
-                let binding =
-                    keys::binding(&inner.vault, *id, record.subject.as_str(), &record.purpose);
+                let binding = keys::binding(&inner.vault, *id, &consent.record.purpose);
                 let wrapped = keys::wrap(&new_key, &binding, data_key)?;
-                files
-                    .entry(keys::file_name(epoch, *id))
-                    .or_default()
-                    .insert(*id, wrapped);
+                files[(*id % keys::BUCKETS) as usize].insert(*id, wrapped);
             }
         }
         let vault = inner.vault;
         inner.write(|inner| {
-            for (name, wrapped) in &files {
-                atomic::replace(&*inner.storage, name, &keys::encode(&vault, epoch, wrapped))?;
+            for (bucket, wrapped) in files.iter().enumerate() {
+                let name = keys::file_name(epoch, bucket as u64);
+                atomic::replace(&*inner.storage, &name, &keys::encode(&vault, epoch, 1, wrapped))?;
             }
             Ok(())
         })?;
         // The switch: the head sealed under the new key, naming the new epoch.
         let old_key = std::mem::replace(&mut inner.key, new_key);
         inner.epoch = epoch;
+        inner.generations = [1; keys::BUCKETS as usize];
         drop(old_key);
-        let head = inner.head();
         // If this fails the head on flash may be under either key (the vault is poisoned):
         // the caller keeps both keys until one of them opens the vault.
-        inner.write(|inner| atomic::replace(&*inner.storage, head::FILE, &head?))?;
+        inner.write_head()?;
         for (id, consent) in inner.consents.iter_mut() {
             if let Some((_, wrapped)) = &mut consent.key {
-                if let Some(new) = files
-                    .get(&keys::file_name(epoch, *id))
-                    .and_then(|f| f.get(id))
-                {
+                if let Some(new) = files[(*id % keys::BUCKETS) as usize].get(id) {
                     *wrapped = new.clone();
                 }
             }

@@ -102,34 +102,38 @@
 //! template into the galleries; see `BENCHMARKS.md` for the figures at 100,000. Each
 //! identification appends one flushed audit entry.
 
-pub mod atomic;
+mod atomic;
 mod audit;
 mod core;
+mod counter;
 mod error;
 mod event;
-pub mod frame;
-pub mod head;
-pub mod journal;
+mod frame;
+mod head;
+mod journal;
 mod key;
-pub mod keys;
+mod keys;
 mod maintain;
 mod recover;
-pub mod seal;
+mod seal;
 pub mod storage;
+mod subject;
 
-pub use self::core::{OpenReport, Vault};
+pub use self::core::{OpenReport, Vault, VaultConfig};
 pub use audit::{read_audit, AuditLog};
+pub use counter::{FileCounter, MonotonicCounter};
 pub use error::VaultError;
 pub use event::{AuditEntry, Event};
 pub use key::{KeyProvider, VaultKey, KEY_LEN};
-pub use seal::Binding;
 pub use storage::{DirStorage, Storage};
 
 #[cfg(test)]
 mod tests;
 
 /// Entry points for the fuzz targets in `fuzz/`: every parser of on-disk data, fed arbitrary
-/// bytes. Not part of the API.
+/// bytes. Only with the `fuzzing` feature, which nothing but the fuzz crate turns on: it is
+/// not part of the API.
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing {
     use super::{frame, head, journal, keys, VaultKey};
@@ -159,8 +163,8 @@ pub mod fuzzing {
             .unwrap_or([0; 16]);
         for epoch in [0, 1] {
             if let Ok(found) = keys::decode("keys.0.00", bytes, &vault, epoch) {
-                for (id, wrapped) in found {
-                    let binding = keys::binding(&vault, id, "subject", "purpose");
+                for (id, wrapped) in found.keys {
+                    let binding = keys::binding(&vault, id, "purpose");
                     let _ = keys::unwrap(&key(), &binding, &wrapped);
                 }
             }

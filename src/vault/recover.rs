@@ -8,32 +8,40 @@
 //!   head's replacement): kept, and the head brought up to date. More than one is impossible
 //!   after a power cut, so it means the head was replaced by an older copy:
 //!   [`VaultError::RolledBack`];
-//! * the data key of a consent the journal says has ended (cut between the revocation's
-//!   commit and the key file's rewrite): destroyed now;
-//! * a data key no committed consent owns (cut between writing the key and committing the
-//!   grant): destroyed;
+//! * the data keys of the consents the journal's last entry ended (cut between the
+//!   revocation's or expiry's commit and the key file's rewrite): destroyed now;
+//! * the key of the next consent, which no committed grant owns (cut between writing the key
+//!   and committing the grant): destroyed;
+//! * a key file one generation ahead of the head, rewritten by the last entry's change (cut
+//!   before the head that vouches for it): the head is brought up to date;
+//! * the monotonic counter one head behind (cut between the head's write and the counter's
+//!   update): the counter is raised;
 //! * key files of another epoch (cut during a key rotation, before or after the head switched
 //!   keys): deleted, and an interrupted rotation is recorded as abandoned.
 //!
 //! Anything else is damage or tampering, reported as an error naming the file: the vault
-//! never loads what it cannot vouch for.
+//! never loads what it cannot vouch for. In particular the keys of consents that ended before
+//! the last entry, more than one key nobody was granted, and a key file of another generation
+//! than the head records are [`VaultError::RolledBack`]: files replaced by older copies.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::time::Duration;
 
 use super::core::{
     journal_binding, template_binding, unhex, Consent, Inner, Meta, OpenReport, Vault,
+    VaultConfig,
 };
+use super::counter::MonotonicCounter;
 use super::event::Event;
 use super::head::{self, Head};
 use super::journal::{self, PayloadState, RawEntry};
 use super::storage::Storage;
-use super::{atomic, keys, seal, VaultError, VaultKey};
+use super::{atomic, keys, seal, subject, VaultError, VaultKey};
 use crate::consent::{
-    Clock, ConsentId, ConsentLedger, ConsentRecord, ConsentStatus, SubjectId, Timestamp,
+    ConsentError, ConsentId, ConsentLedger, ConsentRecord, ConsentStatus, HandleSecret, Timestamp,
 };
 use crate::error::Error;
-use crate::matching::Matcher;
+use crate::matching::{MatchError, Matcher};
 use crate::model::ModelId;
 use crate::template::SecretVector;
 
@@ -123,17 +131,26 @@ pub(super) fn open_meta(
 
 /// The state the journal's events describe.
 #[derive(Default)]
-struct Replay {
-    records: BTreeMap<u64, ConsentRecord>,
+pub(super) struct Replay {
+    /// Every consent granted, without its subject (sealed under its data key).
+    pub(super) records: BTreeMap<u64, ConsentRecord>,
+    /// Each consent's sealed subject and handle secret.
+    pub(super) sealed_subjects: BTreeMap<u64, Vec<u8>>,
     /// Enrolment entries: seq → (consent, model).
     templates: BTreeMap<u64, (u64, ModelId)>,
     /// Consents revoked or swept after expiry: their data keys must be gone.
-    ended: BTreeSet<u64>,
+    pub(super) ended: BTreeSet<u64>,
     /// The epoch of the last key rotation begun.
     rotation: Option<u32>,
+    /// The latest time any entry records.
+    latest: u64,
+    /// What the journal's last entry was doing to the key files, the one change a power cut
+    /// may have left half done there: the consent it granted, or the consents it ended.
+    last_granted: Option<u64>,
+    last_ended: BTreeSet<u64>,
 }
 
-fn replay(
+pub(super) fn replay(
     entries: &[RawEntry],
     vault: &[u8; 16],
     journal_key: &VaultKey,
@@ -143,17 +160,20 @@ fn replay(
         let seq = entry.seq;
         let meta = open_meta(entry, vault, journal_key)?;
         let at = Timestamp(meta.at);
+        state.latest = state.latest.max(meta.at);
+        state.last_granted = None;
+        state.last_ended.clear();
         match meta.event {
             Event::Granted {
                 consent,
-                subject,
                 purpose,
                 notice_sha256,
                 expires_at,
+                sealed_subject,
             } => {
                 let record = ConsentRecord {
                     id: ConsentId(consent),
-                    subject: SubjectId::new(subject).map_err(|e| malformed(seq, e.to_string()))?,
+                    subject: None,
                     purpose,
                     notice_sha256: unhex(&notice_sha256)
                         .ok_or_else(|| malformed(seq, "bad notice hash"))?,
@@ -161,18 +181,37 @@ fn replay(
                     expires_at: Timestamp(expires_at),
                     revoked_at: None,
                 };
+                let sealed = super::audit::hex_bytes(&sealed_subject)
+                    .ok_or_else(|| malformed(seq, "bad sealed subject"))?;
                 if state.records.insert(consent, record).is_some() {
                     return Err(malformed(seq, format!("consent #{consent} granted twice")));
                 }
+                state.sealed_subjects.insert(consent, sealed);
+                state.last_granted = Some(consent);
             }
             Event::Revoked { consent, .. } => {
                 state.ended.insert(consent);
+                state.last_ended.insert(consent);
                 state
                     .records
                     .get_mut(&consent)
                     .ok_or_else(|| malformed(seq, format!("unknown consent #{consent}")))?
                     .revoked_at
                     .get_or_insert(at);
+            }
+            Event::Limited {
+                max_validity,
+                consents,
+                ..
+            } => {
+                for consent in consents {
+                    let record = state
+                        .records
+                        .get_mut(&consent)
+                        .ok_or_else(|| malformed(seq, format!("unknown consent #{consent}")))?;
+                    let limit = record.granted_at.after(Duration::from_secs(max_validity));
+                    record.expires_at = record.expires_at.min(limit);
+                }
             }
             Event::Enrolled { consent, model, .. } => {
                 if !state.records.contains_key(&consent) {
@@ -186,7 +225,10 @@ fn replay(
                     .templates
                     .insert(seq, (consent, ModelId::from_bytes(model)));
             }
-            Event::Expired { consents } => state.ended.extend(consents),
+            Event::Expired { consents } => {
+                state.last_ended.extend(consents.iter().copied());
+                state.ended.extend(consents);
+            }
             Event::KeyRotation { epoch, .. } => state.rotation = Some(epoch),
             Event::KeyRotationAbandoned { epoch } => {
                 if state.rotation == Some(epoch) {
@@ -210,15 +252,35 @@ struct KeyRepairs {
     /// Buckets holding keys no live consent owns (a revocation, an expiry or a grant cut
     /// short by a power cut): rewritten without them.
     rewrite: BTreeSet<u64>,
+    /// Buckets one generation ahead of the head (a power cut after the key file's rewrite,
+    /// before the head that vouches for it): the head is brought up to date.
+    ahead: BTreeSet<u64>,
     destroyed: usize,
 }
 
-/// Reads and checks the key files of the head's epoch, keeping the keys of live consents in
+fn rolled_back(file: &str, why: String) -> VaultError {
+    VaultError::RolledBack {
+        file: file.to_string(),
+        why,
+    }
+}
+
+/// Reads and checks the key files of the head's epoch against the head (each bucket's
+/// generation) and the journal (which keys may exist), keeping the keys of live consents in
 /// `inner`. Writes nothing: what needs repairing is returned.
+///
+/// A power cut leaves at most one change half done in the key files: the one the journal's
+/// last entry makes (a grant's key written before its entry, ended consents' keys still there
+/// after theirs, a rewritten file the head does not vouch for yet) or, before any entry, one
+/// grant's key. Anything else — keys of consents that ended earlier, several keys nobody was
+/// granted, a file older or newer than the head says — is a file replaced by another copy.
 fn read_keys(inner: &mut Inner, state: &Replay) -> Result<KeyRepairs, VaultError> {
     let records = &state.records;
     let live = |id: &u64| records.contains_key(id) && !state.ended.contains(id);
+    let next_id = records.keys().next_back().map_or(1, |id| id + 1);
     let mut repairs = KeyRepairs::default();
+    let mut orphans = 0usize;
+    let mut files = BTreeMap::new();
     for name in inner.storage.list()? {
         let (Some(epoch), Some(bucket)) = (keys::epoch_of(&name), keys::bucket_of(&name)) else {
             continue;
@@ -227,22 +289,52 @@ fn read_keys(inner: &mut Inner, state: &Replay) -> Result<KeyRepairs, VaultError
             repairs.stale_files.push(name);
             continue;
         }
-        let bytes = inner.storage.read(&name)?.unwrap_or_default();
-        for (id, wrapped) in keys::decode(&name, &bytes, &inner.vault, inner.epoch)? {
-            let Some(record) = records.get(&id).filter(|_| live(&id)) else {
-                // Ended, or never committed: its destruction is finished below.
-                repairs.destroyed += 1;
-                repairs.rewrite.insert(bucket);
-                continue;
-            };
-            if keys::file_name(inner.epoch, id) != name {
+        files.insert(bucket, name);
+    }
+    for bucket in 0..keys::BUCKETS {
+        let name = keys::file_name(inner.epoch, bucket);
+        let file = match files.get(&bucket) {
+            Some(name) => {
+                let bytes = inner.storage.read(name)?.unwrap_or_default();
+                keys::decode(name, &bytes, &inner.vault, inner.epoch)?
+            }
+            None => keys::KeyFile::default(),
+        };
+        let in_bucket = |id: &u64| id % keys::BUCKETS == bucket;
+        let mut orphan_here = false;
+        for (id, wrapped) in file.keys {
+            if !in_bucket(&id) {
                 return Err(VaultError::Tampered {
                     what: format!(
                         "{name} (it holds the key of consent #{id}, which belongs elsewhere)"
                     ),
                 });
             }
-            let binding = keys::binding(&inner.vault, id, record.subject.as_str(), &record.purpose);
+            let Some(record) = records.get(&id).filter(|_| live(&id)) else {
+                if records.contains_key(&id) {
+                    // Ended: only the last entry's revocation or expiry may still be finishing.
+                    if !state.last_ended.contains(&id) {
+                        return Err(rolled_back(
+                            &name,
+                            format!("it holds the key of consent #{id}, which ended before the last change: an older copy"),
+                        ));
+                    }
+                } else {
+                    // Never granted: only the one grant a power cut interrupted.
+                    orphans += 1;
+                    orphan_here = true;
+                    if orphans > 1 || id != next_id {
+                        return Err(rolled_back(
+                            &name,
+                            format!("it holds the key of consent #{id}, which was never granted; a power cut leaves at most one such key, that of the next consent"),
+                        ));
+                    }
+                }
+                repairs.destroyed += 1;
+                repairs.rewrite.insert(bucket);
+                continue;
+            };
+            let binding = keys::binding(&inner.vault, id, &record.purpose);
             let key =
                 keys::unwrap(&inner.key, &binding, &wrapped).map_err(|_| VaultError::Tampered {
                     what: format!("{name} (the data key of consent #{id})"),
@@ -255,13 +347,31 @@ fn read_keys(inner: &mut Inner, state: &Replay) -> Result<KeyRepairs, VaultError
                 },
             );
         }
+        let vouched = inner.generations[bucket as usize];
+        let in_flight = orphan_here
+            || state.last_granted.as_ref().is_some_and(in_bucket)
+            || state.last_ended.iter().any(in_bucket);
+        match file.generation {
+            g if g == vouched => {}
+            g if g == vouched + 1 && in_flight => {
+                repairs.ahead.insert(bucket);
+            }
+            g => {
+                return Err(rolled_back(
+                    &name,
+                    format!(
+                        "it is at generation {g}, but the head vouches for generation {vouched}"
+                    ),
+                ))
+            }
+        }
     }
     for (id, record) in records {
         if live(id) && !inner.consents.contains_key(id) {
-            return Err(VaultError::RolledBack {
-                file: keys::file_name(inner.epoch, *id),
-                why: format!("it lacks the data key of active consent #{id}"),
-            });
+            return Err(rolled_back(
+                &keys::file_name(inner.epoch, *id),
+                format!("it lacks the data key of active consent #{id}"),
+            ));
         }
         inner.consents.entry(*id).or_insert_with(|| Consent {
             record: record.clone(),
@@ -271,10 +381,58 @@ fn read_keys(inner: &mut Inner, state: &Replay) -> Result<KeyRepairs, VaultError
     Ok(repairs)
 }
 
+/// Reads who is behind each live consent, and its handle secret, through its data key.
+fn unseal_subjects(
+    inner: &mut Inner,
+    state: &Replay,
+) -> Result<BTreeMap<u64, HandleSecret>, VaultError> {
+    let mut handles = BTreeMap::new();
+    let vault = inner.vault;
+    for (id, consent) in inner.consents.iter_mut() {
+        let Some((data_key, _)) = &consent.key else {
+            continue;
+        };
+        let sealed = state
+            .sealed_subjects
+            .get(id)
+            .ok_or_else(|| malformed(0, format!("consent #{id} has no sealed subject")))?;
+        let (person, handle) =
+            subject::open(data_key, &vault, *id, &consent.record.purpose, sealed)?;
+        consent.record.subject = Some(person);
+        handles.insert(*id, handle);
+    }
+    Ok(handles)
+}
+
+/// Checks the head against the monotonic counter: `Ok(true)` if the counter is one head
+/// behind (a power cut between the head's write and the counter's update).
+fn check_counter(head: &Head, counter: &dyn MonotonicCounter) -> Result<bool, VaultError> {
+    let value = counter.read()?;
+    if head.writes < value {
+        return Err(rolled_back(
+            head::FILE,
+            format!(
+                "it is head number {}, but the monotonic counter says {value} were written: the vault's files were replaced by an older copy",
+                head.writes
+            ),
+        ));
+    }
+    if head.writes > value + 1 {
+        return Err(rolled_back(
+            "the monotonic counter",
+            format!(
+                "it says {value} heads were written, but the vault's head is number {}: it is not this vault's counter, or it was reset",
+                head.writes
+            ),
+        ));
+    }
+    Ok(head.writes == value + 1)
+}
+
 pub(super) fn open(
     storage: Box<dyn Storage>,
     key: VaultKey,
-    clock: Arc<dyn Clock>,
+    config: VaultConfig,
 ) -> Result<(Vault, OpenReport), Error> {
     // First every check, writing nothing: a vault that does not open is left as it was.
     let head_bytes = storage
@@ -284,6 +442,10 @@ pub(super) fn open(
             why: format!("it has no {} file", head::FILE),
         })?;
     let head = Head::decode(&head_bytes, &key)?;
+    let counter_behind = match &config.counter {
+        Some(counter) => check_counter(&head, &**counter)?,
+        None => false,
+    };
     let bytes = journal_bytes(&*storage, &head.vault)?;
     let scan = journal::scan(&bytes, &head.vault);
     if let Some(problem) = journal_problem(&scan, &head) {
@@ -293,15 +455,21 @@ pub(super) fn open(
     let entries = scan.entries;
     let state = replay(&entries, &head.vault, &head.journal_key)?;
     let anchored = head.entries;
-    let ledger = ConsentLedger::with_clock(clock);
+    let ledger = ConsentLedger::with_clock(config.clock);
+    // Time never runs backwards: nothing is decided before the latest time recorded.
+    ledger.raise_floor(Timestamp(state.latest));
     let now = ledger.now();
-    let mut inner = Inner::new_open(storage, key, head, Matcher::default());
+    let mut inner = Inner::new_open(storage, key, head, config.counter, Matcher::default());
     let repairs = read_keys(&mut inner, &state)?;
-    let mut report = OpenReport::default();
-    let cells: BTreeMap<u64, _> = state
-        .records
-        .values()
-        .map(|r| (r.id.get(), ledger.restore(r.clone())))
+    let mut handles = unseal_subjects(&mut inner, &state)?;
+    let mut report = OpenReport {
+        clock_behind_secs: ledger.clock_behind_secs(),
+        ..OpenReport::default()
+    };
+    let cells: BTreeMap<u64, _> = inner
+        .consents
+        .iter()
+        .map(|(id, c)| (*id, ledger.restore(c.record.clone(), handles.remove(id))))
         .collect();
     let payloads: BTreeMap<u64, &RawEntry> = entries.iter().map(|e| (e.seq, e)).collect();
     for (&seq, &(consent, model)) in &state.templates {
@@ -333,19 +501,35 @@ pub(super) fn open(
         );
         let purpose = held.record.purpose.clone();
         let shared = inner.gallery(&ledger, &purpose);
-        shared.enroll(vector.as_slice(), model, &cells[&consent])?;
+        match shared.enroll(vector.as_slice(), model, &cells[&consent]) {
+            Ok(()) => report.templates_loaded += 1,
+            // The consent ended while the vault opened: its template waits for the sweep
+            // below, like any other ended consent's.
+            Err(MatchError::Consent(ConsentError::Expired { .. })) => report.templates_erased += 1,
+            Err(e) => return Err(e.into()),
+        }
         inner.templates.insert(seq, consent);
-        report.templates_loaded += 1;
     }
 
     // Then the repairs of what a power cut interrupted.
     report.leftovers_removed = atomic::remove_leftovers(&*inner.storage)?;
+    if counter_behind {
+        let writes = inner.writes;
+        if let Some(counter) = inner.counter.clone() {
+            inner.write(|_| counter.advance(writes))?;
+        }
+        report.counter_advanced = true;
+    }
     if let Some(end) = torn {
         report.torn_bytes = bytes.len() as u64 - end;
         inner.write(|inner| {
             inner.storage.truncate(journal::FILE, end)?;
             inner.storage.sync(journal::FILE)
         })?;
+    }
+    // A key file one generation ahead is vouched for from now on.
+    for bucket in &repairs.ahead {
+        inner.generations[*bucket as usize] += 1;
     }
     if entries.len() as u64 > anchored {
         let last = entries.last().expect("more entries than anchored");
@@ -363,6 +547,9 @@ pub(super) fn open(
     }
     for bucket in &repairs.rewrite {
         inner.write_bucket(*bucket)?;
+    }
+    if !repairs.rewrite.is_empty() || (!repairs.ahead.is_empty() && !report.rolled_forward) {
+        inner.write_head()?;
     }
     report.keys_destroyed = repairs.destroyed;
     if let Some(epoch) = state.rotation.filter(|&epoch| epoch > inner.epoch) {
