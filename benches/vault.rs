@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use faceguard::vault::{DirStorage, Storage, Vault, VaultError, VaultKey};
-use faceguard::{DecodedImage, Engine, Face, Purpose, SubjectId, SystemClock, Template};
+use faceguard::{DecodedImage, Engine, Face, Purpose, SubjectId, Template};
 use support::{gallery_engine, photos};
 
 enum Door {}
@@ -100,7 +100,7 @@ fn build(dir: &Path, n: usize, engine: &Engine, photos: &[(DecodedImage, Face)])
     let start = Instant::now();
     let storage = NoSync(DirStorage::create(dir).unwrap());
     let vault =
-        Vault::create_in(Box::new(storage), key(), std::sync::Arc::new(SystemClock)).unwrap();
+        Vault::create_in(Box::new(storage), key(), faceguard::vault::VaultConfig::new()).unwrap();
     for i in 0..n as u64 {
         enrol(&vault, engine, photos, i);
         if (i + 1) % 10_000 == 0 {

@@ -96,7 +96,7 @@ fn revoked_consent_erases_templates() {
         Err(Error::Consent(ConsentError::Revoked { .. }))
     ));
     assert!(matches!(
-        ledger.token::<DoorAccess>(token.id()),
+        ledger.token::<DoorAccess>(&token.handle()),
         Err(ConsentError::Revoked { .. })
     ));
     // The record stays, without biometric data, for the audit trail.
@@ -217,14 +217,14 @@ fn a_consent_is_reissued_only_for_its_own_purpose() {
     let token = ledger
         .grant::<DoorAccess>(SubjectId::new("alice").unwrap(), NOTICE, DAY)
         .unwrap();
-    assert!(ledger.token::<DoorAccess>(token.id()).is_ok());
+    assert!(ledger.token::<DoorAccess>(&token.handle()).is_ok());
     assert!(matches!(
-        ledger.token::<Attendance>(token.id()),
+        ledger.token::<Attendance>(&token.handle()),
         Err(ConsentError::PurposeMismatch { .. })
     ));
     let other_ledger = ConsentLedger::new();
     assert!(matches!(
-        other_ledger.token::<DoorAccess>(token.id()),
+        other_ledger.token::<DoorAccess>(&token.handle()),
         Err(ConsentError::Unknown(_))
     ));
 }

@@ -530,6 +530,15 @@ impl ConsentLedger {
         }
     }
 
+    /// The handle of consent `id`, for tests that stand for the holder of the grant's token.
+    #[cfg(test)]
+    pub(crate) fn handle_of(&self, id: ConsentId) -> Option<ConsentHandle> {
+        self.lock()
+            .entries
+            .get(&id)
+            .map(|e| ConsentHandle::of(&e.cell))
+    }
+
     /// The record of one consent.
     pub fn record(&self, id: ConsentId) -> Option<ConsentRecord> {
         self.lock().entries.get(&id).map(|e| e.record.clone())

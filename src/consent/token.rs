@@ -60,14 +60,7 @@ impl<P: Purpose> ConsentToken<P> {
     /// under this consent later. Keep it as secret as a password; the consent's id alone
     /// proves nothing.
     pub fn handle(&self) -> ConsentHandle {
-        let mut secret = Zeroizing::new([0u8; HANDLE_SECRET_LEN]);
-        if let Some(held) = self.cell.handle_secret() {
-            secret.copy_from_slice(held.as_ref());
-        }
-        ConsentHandle {
-            id: self.cell.id,
-            secret,
-        }
+        ConsentHandle::of(&self.cell)
     }
 }
 
@@ -114,6 +107,19 @@ impl ConsentHandle {
             id: ConsentId(id),
             secret,
         })
+    }
+
+    /// The handle of the consent in `cell` (all zeros for a probe consent, which has none and
+    /// matches no handle).
+    pub(crate) fn of(cell: &ConsentCell) -> Self {
+        let mut secret = Zeroizing::new([0u8; HANDLE_SECRET_LEN]);
+        if let Some(held) = cell.handle_secret() {
+            secret.copy_from_slice(held.as_ref());
+        }
+        ConsentHandle {
+            id: cell.id,
+            secret,
+        }
     }
 
     pub(crate) fn secret(&self) -> &[u8; HANDLE_SECRET_LEN] {

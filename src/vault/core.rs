@@ -311,9 +311,14 @@ impl Inner {
     /// [`keys::BUCKETS`]) from the keys held in memory, at the bucket's next generation (which
     /// the next head records).
     pub(super) fn write_bucket(&mut self, consent: u64) -> Result<(), VaultError> {
+        let generation = self.generations[(consent % keys::BUCKETS) as usize] + 1;
+        self.write_bucket_at(consent, generation)
+    }
+
+    /// [`write_bucket`](Self::write_bucket) at a given generation.
+    pub(super) fn write_bucket_at(&mut self, consent: u64, generation: u64) -> Result<(), VaultError> {
         let name = keys::file_name(self.epoch, consent);
         let bucket = (consent % keys::BUCKETS) as usize;
-        let generation = self.generations[bucket] + 1;
         // The file's consents are those of one residue modulo the number of files.
         let last = self.consents.keys().next_back().copied().unwrap_or(0);
         let wrapped: BTreeMap<u64, Vec<u8>> = (consent % keys::BUCKETS..=last)
@@ -897,6 +902,14 @@ impl Vault {
     /// The fingerprint of the vault key in use.
     pub fn key_fingerprint(&self) -> [u8; 8] {
         self.lock().key.fingerprint()
+    }
+
+    /// The handle of consent `id`, for tests that stand for the holder of the grant's token.
+    #[cfg(test)]
+    pub(crate) fn handle_of(&self, id: u64) -> ConsentHandle {
+        self.ledger
+            .handle_of(ConsentId(id))
+            .expect("a consent on the ledger")
     }
 
     pub(super) fn lock_inner(&self) -> MutexGuard<'_, Inner> {

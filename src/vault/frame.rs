@@ -157,13 +157,13 @@ mod tests {
         ));
         // An intact file of a newer format.
         let mut future = encode(KEYS, b"k");
-        future[8] = 2;
+        future[8] = 3;
         let n = future.len() - CHECKSUM_LEN;
         let sum = Sha256::digest(&future[..n]);
         future[n..].copy_from_slice(&sum);
         assert!(matches!(
             decode("x", KEYS, &future),
-            Err(VaultError::UnsupportedVersion { found: 2, .. })
+            Err(VaultError::UnsupportedVersion { found: 3, .. })
         ));
         // Trailing bytes after the checksum.
         let mut longer = encode(KEYS, b"k");

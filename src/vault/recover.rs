@@ -301,7 +301,6 @@ fn read_keys(inner: &mut Inner, state: &Replay) -> Result<KeyRepairs, VaultError
             None => keys::KeyFile::default(),
         };
         let in_bucket = |id: &u64| id % keys::BUCKETS == bucket;
-        let mut orphan_here = false;
         for (id, wrapped) in file.keys {
             if !in_bucket(&id) {
                 return Err(VaultError::Tampered {
@@ -322,7 +321,6 @@ fn read_keys(inner: &mut Inner, state: &Replay) -> Result<KeyRepairs, VaultError
                 } else {
                     // Never granted: only the one grant a power cut interrupted.
                     orphans += 1;
-                    orphan_here = true;
                     if orphans > 1 || id != next_id {
                         return Err(rolled_back(
                             &name,
@@ -348,7 +346,10 @@ fn read_keys(inner: &mut Inner, state: &Replay) -> Result<KeyRepairs, VaultError
             );
         }
         let vouched = inner.generations[bucket as usize];
-        let in_flight = orphan_here
+        // A file one generation ahead of the head is the change a power cut interrupted: the
+        // last entry's grant or ending, or the next grant's key (written, or cleaned up by an
+        // interrupted repair, before its entry).
+        let in_flight = in_bucket(&next_id)
             || state.last_granted.as_ref().is_some_and(in_bucket)
             || state.last_ended.iter().any(in_bucket);
         match file.generation {
@@ -527,14 +528,23 @@ pub(super) fn open(
             inner.storage.sync(journal::FILE)
         })?;
     }
-    // A key file one generation ahead is vouched for from now on.
-    for bucket in &repairs.ahead {
+    // Key files are repaired at one generation past the head's, the generation the change a
+    // power cut interrupted gave them (so that a cut during the repair leaves what the next
+    // open accepts again), then one head vouches for them and for a rolled-forward entry.
+    let repaired: BTreeSet<u64> = repairs.ahead.union(&repairs.rewrite).copied().collect();
+    for bucket in &repairs.rewrite {
+        let generation = inner.generations[*bucket as usize] + 1;
+        inner.write_bucket_at(*bucket, generation)?;
+    }
+    for bucket in repairs.ahead.difference(&repairs.rewrite) {
         inner.generations[*bucket as usize] += 1;
     }
     if entries.len() as u64 > anchored {
         let last = entries.last().expect("more entries than anchored");
         inner.advance(last.seq + 1, last.chain)?;
         report.rolled_forward = true;
+    } else if !repaired.is_empty() {
+        inner.write_head()?;
     }
     if !repairs.stale_files.is_empty() {
         inner.write(|inner| {
@@ -544,12 +554,6 @@ pub(super) fn open(
             inner.storage.sync_dir()
         })?;
         report.stale_key_files = repairs.stale_files.len();
-    }
-    for bucket in &repairs.rewrite {
-        inner.write_bucket(*bucket)?;
-    }
-    if !repairs.rewrite.is_empty() || (!repairs.ahead.is_empty() && !report.rolled_forward) {
-        inner.write_head()?;
     }
     report.keys_destroyed = repairs.destroyed;
     if let Some(epoch) = state.rotation.filter(|&epoch| epoch > inner.epoch) {

@@ -308,7 +308,8 @@ fn list(dir: &Path, key_file: &Path) -> Result<(), CliError> {
     #[derive(Serialize)]
     struct Consent {
         consent: u64,
-        subject: String,
+        /// `null` once the consent has ended: the person's id was erased with it.
+        subject: Option<String>,
         purpose: String,
         status: ConsentStatus,
         granted_at: u64,
@@ -330,7 +331,7 @@ fn list(dir: &Path, key_file: &Path) -> Result<(), CliError> {
                 ConsentStatus::Active => per_consent.get(&r.id).copied().unwrap_or(0),
                 _ => 0,
             },
-            subject: r.subject.to_string(),
+            subject: r.subject.as_ref().map(|s| s.to_string()),
             status: r.status_at(now),
             granted_at: r.granted_at.0,
             expires_at: r.expires_at.0,

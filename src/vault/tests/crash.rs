@@ -10,7 +10,7 @@ fn open_any(fs: &MemStorage, keys: &[u8], clock: &ManualClock) -> Result<Vault, 
     let mut last = Err(Error::Vault(VaultError::WrongKey));
     for &k in keys {
         last =
-            Vault::open_in(Box::new(fs.clone()), key(k), Arc::new(clock.clone())).map(|(v, _)| v);
+            Vault::open_in(Box::new(fs.clone()), key(k), config(&clock)).map(|(v, _)| v);
         if !matches!(last, Err(Error::Vault(VaultError::WrongKey))) {
             break;
         }
@@ -106,7 +106,7 @@ fn cut_power_everywhere(
                 .find(|&&k| key(k).fingerprint() == key_now)
                 .unwrap();
             let again =
-                Vault::open_in(Box::new(rebooted.clone()), key(*k), Arc::new(clock.clone()))
+                Vault::open_in(Box::new(rebooted.clone()), key(*k), config(&clock))
                     .unwrap()
                     .0;
             assert_eq!(snapshot(&again), state, "cut {cut}, {outcome:?}");
@@ -138,7 +138,7 @@ fn a_power_cut_during_enrolment_leaves_the_old_or_new_state() {
             v.grant::<Door>(subject(1), NOTICE, DAY).unwrap();
         },
         |v| {
-            let token = v.token::<Door>(crate::ConsentId(2))?;
+            let token = v.token::<Door>(&v.handle_of(2))?;
             v.enroll(template(&token, 1))
         },
         &[1],
@@ -158,7 +158,7 @@ fn a_power_cut_during_a_second_enrolment_under_one_consent_leaves_the_old_or_new
             enrol(v, 0);
         },
         |v| {
-            let token = v.token::<Door>(crate::ConsentId(1))?;
+            let token = v.token::<Door>(&v.handle_of(1))?;
             v.enroll(template(&token, 1))
         },
         &[1],
@@ -183,6 +183,7 @@ fn a_power_cut_during_revocation_leaves_the_old_or_new_state() {
                 let vault = bytes[24..40].try_into().unwrap();
                 keys::decode(&name, &bytes, &vault, 0)
                     .unwrap()
+                    .keys
                     .contains_key(&1)
             });
             assert_eq!(

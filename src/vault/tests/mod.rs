@@ -14,7 +14,7 @@ use faceguard_match::rng::SplitMix64;
 
 use super::storage::mem::MemStorage;
 use super::storage::Storage;
-use super::{Vault, VaultError, VaultKey};
+use super::{Vault, VaultConfig, VaultError, VaultKey};
 use crate::consent::{ConsentToken, ManualClock, Purpose, SubjectId, Timestamp};
 use crate::model::ModelId;
 use crate::template::{ProbeTemplate, SecretVector, Template};
@@ -36,6 +36,10 @@ fn model() -> ModelId {
 
 fn key(byte: u8) -> VaultKey {
     VaultKey::from_bytes(&[byte; 32]).unwrap()
+}
+
+fn config(clock: &ManualClock) -> VaultConfig {
+    VaultConfig::new().clock(Arc::new(clock.clone()))
 }
 
 fn clock() -> ManualClock {
@@ -72,11 +76,11 @@ fn probe(vault: &Vault, seed: u64) -> ProbeTemplate<Door> {
 }
 
 fn new_vault(fs: &MemStorage, clock: &ManualClock) -> Vault {
-    Vault::create_in(Box::new(fs.clone()), key(1), Arc::new(clock.clone())).unwrap()
+    Vault::create_in(Box::new(fs.clone()), key(1), config(&clock)).unwrap()
 }
 
 fn reopen(fs: &MemStorage, clock: &ManualClock) -> Result<Vault, Error> {
-    Vault::open_in(Box::new(fs.clone()), key(1), Arc::new(clock.clone())).map(|(v, _)| v)
+    Vault::open_in(Box::new(fs.clone()), key(1), config(&clock)).map(|(v, _)| v)
 }
 
 /// Grants person `n` a consent and enrols their face.
@@ -89,7 +93,7 @@ fn enrol(vault: &Vault, n: u64) -> ConsentToken<Door> {
 /// What a vault holds, as a caller can see it (no audit entries: reads change nothing).
 #[derive(Debug, PartialEq)]
 struct Snapshot {
-    consents: Vec<(u64, String, bool)>,
+    consents: Vec<(u64, Option<String>, bool)>,
     templates: usize,
     subjects: usize,
     /// Who each of the first people's faces is identified as.
@@ -114,7 +118,7 @@ fn snapshot(vault: &Vault) -> Snapshot {
         consents: vault
             .consents()
             .into_iter()
-            .map(|r| (r.id.get(), r.subject.to_string(), r.revoked_at.is_some()))
+            .map(|r| (r.id.get(), r.subject.map(|s| s.to_string()), r.revoked_at.is_some()))
             .collect(),
         templates: vault.template_count(),
         subjects: vault.subject_count(),

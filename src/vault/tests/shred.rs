@@ -88,18 +88,18 @@ fn after_rotation_a_copy_taken_before_the_revocation_does_not_open() {
     vault.rotate_key(key(2)).unwrap(); // key 1 is retired (destroyed) by the firmware
     drop(vault);
     // The current key opens the vault, not the stolen copy.
-    let current = Vault::open_in(Box::new(fs.clone()), key(2), Arc::new(clock.clone()));
+    let current = Vault::open_in(Box::new(fs.clone()), key(2), config(&clock));
     assert_eq!(current.unwrap().0.template_count(), 1);
-    let old = Vault::open_in(Box::new(stolen.clone()), key(2), Arc::new(clock.clone()));
+    let old = Vault::open_in(Box::new(stolen.clone()), key(2), config(&clock));
     assert!(matches!(old, Err(Error::Vault(VaultError::WrongKey))));
     // Nor can the stolen key files be read with the current head's key.
-    let err = Vault::open_in(Box::new(fs.clone()), key(1), Arc::new(clock.clone()));
+    let err = Vault::open_in(Box::new(fs.clone()), key(1), config(&clock));
     assert!(matches!(err, Err(Error::Vault(VaultError::WrongKey))));
     for (name, bytes) in stolen.files() {
         if name.starts_with("keys.") {
             let mixed = fs.after_crash(Outcome::Kept);
             mixed.put(&name, &bytes);
-            let opened = Vault::open_in(Box::new(mixed), key(2), Arc::new(clock.clone()));
+            let opened = Vault::open_in(Box::new(mixed), key(2), config(&clock));
             // Stale-epoch files are deleted, never read: the revoked consent stays revoked.
             let vault = opened.unwrap().0;
             assert_eq!(vault.template_count(), 1);
@@ -127,7 +127,7 @@ fn rotation_rewraps_keys_without_touching_templates() {
         Err(Error::Vault(VaultError::SameKey))
     ));
     drop(vault);
-    let vault = Vault::open_in(Box::new(fs.clone()), key(2), Arc::new(clock))
+    let vault = Vault::open_in(Box::new(fs.clone()), key(2), config(&clock))
         .unwrap()
         .0;
     assert_eq!(vault.template_count(), 3);

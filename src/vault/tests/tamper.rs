@@ -78,7 +78,7 @@ fn the_audit_log_pinpoints_an_edited_entry_and_keeps_what_precedes_it() {
 #[test]
 fn the_wrong_key_is_told_apart_from_tampering() {
     let (fs, clock) = sample();
-    let wrong = Vault::open_in(Box::new(fs.clone()), key(2), Arc::new(clock));
+    let wrong = Vault::open_in(Box::new(fs.clone()), key(2), config(&clock));
     assert!(matches!(wrong, Err(Error::Vault(VaultError::WrongKey))));
 }
 
@@ -90,15 +90,22 @@ fn swapped_data_keys_are_rejected_as_tampering() {
     let read =
         |name: &str| keys::decode(name, &fs.read(name).unwrap().unwrap(), &vault_id, 0).unwrap();
     let (mut ka, mut kb) = (read(&a), read(&b));
-    std::mem::swap(ka.get_mut(&1).unwrap(), kb.get_mut(&2).unwrap());
-    let copy = with_file(&fs, &a, &keys::encode(&vault_id, 0, &ka));
-    copy.put(&b, &keys::encode(&vault_id, 0, &kb));
+    std::mem::swap(
+        ka.keys.get_mut(&1).unwrap(),
+        kb.keys.get_mut(&2).unwrap(),
+    );
+    let copy = with_file(&fs, &a, &keys::encode(&vault_id, 0, ka.generation, &ka.keys));
+    copy.put(&b, &keys::encode(&vault_id, 0, kb.generation, &kb.keys));
     let err = vault_error(reopen(&copy, &clock));
     assert!(matches!(err, VaultError::Tampered { .. }), "{err}");
     // A key moved into another consent's file is caught too.
     let mut moved = read(&b);
-    moved.insert(1, read(&a)[&1].clone());
-    let copy = with_file(&fs, &b, &keys::encode(&vault_id, 0, &moved));
+    moved.keys.insert(1, read(&a).keys[&1].clone());
+    let copy = with_file(
+        &fs,
+        &b,
+        &keys::encode(&vault_id, 0, moved.generation, &moved.keys),
+    );
     let err = vault_error(reopen(&copy, &clock));
     assert!(matches!(err, VaultError::Tampered { .. }), "{err}");
 }
@@ -172,7 +179,7 @@ fn a_head_restored_from_before_a_rotation_destroys_nothing() {
         super::super::head::FILE,
         &fs.read(super::super::head::FILE).unwrap().unwrap(),
     );
-    let vault = Vault::open_in(Box::new(restored), key(2), Arc::new(clock))
+    let vault = Vault::open_in(Box::new(restored), key(2), config(&clock))
         .unwrap()
         .0;
     assert_eq!(vault.template_count(), 3);
