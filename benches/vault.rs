@@ -99,8 +99,12 @@ fn build(dir: &Path, n: usize, engine: &Engine, photos: &[(DecodedImage, Face)])
     let _ = std::fs::remove_dir_all(dir);
     let start = Instant::now();
     let storage = NoSync(DirStorage::create(dir).unwrap());
-    let vault =
-        Vault::create_in(Box::new(storage), key(), faceguard::vault::VaultConfig::new()).unwrap();
+    let vault = Vault::create_in(
+        Box::new(storage),
+        key(),
+        faceguard::vault::VaultConfig::new(),
+    )
+    .unwrap();
     for i in 0..n as u64 {
         enrol(&vault, engine, photos, i);
         if (i + 1) % 10_000 == 0 {

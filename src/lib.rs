@@ -70,8 +70,8 @@ pub mod vault;
 pub use align::{AlignError, AlignedFace, AlignmentTemplate, Similarity};
 pub use consent::{
     Clock, ConsentError, ConsentHandle, ConsentId, ConsentLedger, ConsentRecord, ConsentStatus,
-    ConsentToken,
-    ManualClock, NamedPurpose, ProbeConsent, Purpose, SubjectId, SystemClock, Timestamp,
+    ConsentToken, ManualClock, NamedPurpose, ProbeConsent, Purpose, SubjectId, SystemClock,
+    Timestamp,
 };
 pub use detect::{DetectError, Detector, DetectorConfig, Face};
 pub use embed::{ColorOrder, EmbedError, Embedder, EmbedderSpec};

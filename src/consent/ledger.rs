@@ -280,8 +280,7 @@ impl ConsentLedger {
         persist: impl FnOnce(&ConsentRecord, &HandleSecret) -> Result<(), E>,
     ) -> Result<Arc<ConsentCell>, E> {
         let mut secret = Zeroizing::new([0u8; HANDLE_SECRET_LEN]);
-        getrandom::fill(secret.as_mut())
-            .map_err(|e| ConsentError::NoRandomness(e.to_string()))?;
+        getrandom::fill(secret.as_mut()).map_err(|e| ConsentError::NoRandomness(e.to_string()))?;
         let now = self.now();
         let mut state = self.lock();
         let id = ConsentId(state.next_id);
@@ -346,7 +345,10 @@ impl ConsentLedger {
     /// [`ConsentError::Unknown`] if no consent has this handle (a wrong secret is answered
     /// exactly as an unknown id), and if the consent is for another purpose, revoked or
     /// expired.
-    pub fn token<P: Purpose>(&self, handle: &ConsentHandle) -> Result<ConsentToken<P>, ConsentError> {
+    pub fn token<P: Purpose>(
+        &self,
+        handle: &ConsentHandle,
+    ) -> Result<ConsentToken<P>, ConsentError> {
         self.declare::<P>()?;
         self.token_for(handle, Some((P::NAME, P::MAX_VALIDITY)))
             .map(ConsentToken::new)
@@ -383,7 +385,8 @@ impl ConsentLedger {
             }
             // Nothing granted through the run-time API becomes a typed token the typed API
             // would not have issued.
-            let span = entry.record.expires_at.0 - entry.record.granted_at.0.min(entry.record.expires_at.0);
+            let span = entry.record.expires_at.0
+                - entry.record.granted_at.0.min(entry.record.expires_at.0);
             if span > max_validity.as_secs() {
                 return Err(ConsentError::InvalidValidity {
                     purpose: purpose.to_string(),
@@ -396,7 +399,7 @@ impl ConsentLedger {
         Ok(entry.cell.clone())
     }
 
-/// Issues a one-off consent for one capture (a probe) for purpose `P`, after the person
+    /// Issues a one-off consent for one capture (a probe) for purpose `P`, after the person
     /// was shown `notice`. Nothing is recorded: the consent lives only in the probe template
     /// it allows.
     pub fn probe_consent<P: Purpose>(&self, notice: &str) -> Result<ProbeConsent<P>, ConsentError> {

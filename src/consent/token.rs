@@ -102,7 +102,11 @@ impl ConsentHandle {
         }
         let mut secret = Zeroizing::new([0u8; HANDLE_SECRET_LEN]);
         secret.copy_from_slice(&bytes[8..]);
-        let id = u64::from_le_bytes(bytes[..8].try_into().map_err(|_| ConsentError::InvalidHandle)?);
+        let id = u64::from_le_bytes(
+            bytes[..8]
+                .try_into()
+                .map_err(|_| ConsentError::InvalidHandle)?,
+        );
         Ok(ConsentHandle {
             id: ConsentId(id),
             secret,

@@ -6,9 +6,9 @@ use std::io::Write;
 use super::core::Vault;
 use super::event::{AuditEntry, Event};
 use super::head::{self, Head};
-use super::{journal, keys, subject};
 use super::recover::{journal_bytes, journal_problem, open_meta};
 use super::storage::{DirStorage, Storage};
+use super::{journal, keys, subject};
 use super::{VaultError, VaultKey};
 use crate::error::Error;
 
@@ -133,8 +133,7 @@ fn name_live_subjects(
             let Some(sealed) = hex_bytes(sealed) else {
                 continue;
             };
-            if let Ok((person, _)) = subject::open(&data_key, &head.vault, *id, purpose, &sealed)
-            {
+            if let Ok((person, _)) = subject::open(&data_key, &head.vault, *id, purpose, &sealed) {
                 names.insert(*id, person.to_string());
             }
         }

@@ -316,7 +316,11 @@ impl Inner {
     }
 
     /// [`write_bucket`](Self::write_bucket) at a given generation.
-    pub(super) fn write_bucket_at(&mut self, consent: u64, generation: u64) -> Result<(), VaultError> {
+    pub(super) fn write_bucket_at(
+        &mut self,
+        consent: u64,
+        generation: u64,
+    ) -> Result<(), VaultError> {
         let name = keys::file_name(self.epoch, consent);
         let bucket = (consent % keys::BUCKETS) as usize;
         // The file's consents are those of one residue modulo the number of files.
@@ -578,45 +582,53 @@ impl Vault {
         let mut inner = self.lock();
         inner.check_usable()?;
         let inner = &mut *inner;
-        let cell = self.ledger.grant_with(request, |record: &ConsentRecord, handle: &HandleSecret| {
-            let id = record.id.get();
-            let person = record
-                .subject
-                .as_ref()
-                .ok_or(ConsentError::InvalidSubject("a grant names its subject"))?;
-            let data_key = VaultKey::generate()?;
-            let binding = keys::binding(&inner.vault, id, &record.purpose);
-            let wrapped = keys::wrap(&inner.key, &binding, &data_key)?;
-            let sealed_subject =
-                subject::seal(&data_key, &inner.vault, id, &record.purpose, person, handle)?;
-            // The key reaches flash before the consent does: a committed consent always has
-            // its key, and a key without a consent (a power cut in between) is dropped on open.
-            inner.consents.insert(
-                id,
-                Consent {
-                    record: record.clone(),
-                    key: Some((data_key, wrapped)),
-                },
-            );
-            let committed = inner.write_bucket(id).and_then(|()| {
-                inner.append(
-                    record.granted_at,
-                    Event::Granted {
-                        consent: id,
-                        purpose: record.purpose.clone(),
-                        notice_sha256: hex(&record.notice_sha256),
-                        expires_at: record.expires_at.0,
-                        sealed_subject: hex(&sealed_subject),
-                    },
-                    None,
-                )
-            });
-            if let Err(e) = committed {
-                inner.consents.remove(&id);
-                return Err(Error::from(e));
-            }
-            Ok(())
-        })?;
+        let cell =
+            self.ledger
+                .grant_with(request, |record: &ConsentRecord, handle: &HandleSecret| {
+                    let id = record.id.get();
+                    let person = record
+                        .subject
+                        .as_ref()
+                        .ok_or(ConsentError::InvalidSubject("a grant names its subject"))?;
+                    let data_key = VaultKey::generate()?;
+                    let binding = keys::binding(&inner.vault, id, &record.purpose);
+                    let wrapped = keys::wrap(&inner.key, &binding, &data_key)?;
+                    let sealed_subject = subject::seal(
+                        &data_key,
+                        &inner.vault,
+                        id,
+                        &record.purpose,
+                        person,
+                        handle,
+                    )?;
+                    // The key reaches flash before the consent does: a committed consent always has
+                    // its key, and a key without a consent (a power cut in between) is dropped on open.
+                    inner.consents.insert(
+                        id,
+                        Consent {
+                            record: record.clone(),
+                            key: Some((data_key, wrapped)),
+                        },
+                    );
+                    let committed = inner.write_bucket(id).and_then(|()| {
+                        inner.append(
+                            record.granted_at,
+                            Event::Granted {
+                                consent: id,
+                                purpose: record.purpose.clone(),
+                                notice_sha256: hex(&record.notice_sha256),
+                                expires_at: record.expires_at.0,
+                                sealed_subject: hex(&sealed_subject),
+                            },
+                            None,
+                        )
+                    });
+                    if let Err(e) = committed {
+                        inner.consents.remove(&id);
+                        return Err(Error::from(e));
+                    }
+                    Ok(())
+                })?;
         Ok(cell)
     }
 

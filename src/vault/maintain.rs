@@ -117,7 +117,8 @@ impl Vault {
         };
         inner.append(self.now(), event, None)?;
         // Every bucket of the new epoch is written, empty ones too, at generation 1.
-        let mut files = vec![std::collections::BTreeMap::<u64, Vec<u8>>::new(); keys::BUCKETS as usize];
+        let mut files =
+            vec![std::collections::BTreeMap::<u64, Vec<u8>>::new(); keys::BUCKETS as usize];
         for (id, consent) in &inner.consents {
             if let Some((data_key, _)) = &consent.key {
                 let binding = keys::binding(&inner.vault, *id, &consent.record.purpose);
@@ -129,7 +130,11 @@ impl Vault {
         inner.write(|inner| {
             for (bucket, wrapped) in files.iter().enumerate() {
                 let name = keys::file_name(epoch, bucket as u64);
-                atomic::replace(&*inner.storage, &name, &keys::encode(&vault, epoch, 1, wrapped))?;
+                atomic::replace(
+                    &*inner.storage,
+                    &name,
+                    &keys::encode(&vault, epoch, 1, wrapped),
+                )?;
             }
             Ok(())
         })?;

@@ -28,8 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::core::{
-    journal_binding, template_binding, unhex, Consent, Inner, Meta, OpenReport, Vault,
-    VaultConfig,
+    journal_binding, template_binding, unhex, Consent, Inner, Meta, OpenReport, Vault, VaultConfig,
 };
 use super::counter::MonotonicCounter;
 use super::event::Event;

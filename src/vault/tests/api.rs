@@ -83,8 +83,7 @@ fn expired_consent_is_swept_on_open_and_its_key_destroyed() {
     enrol(&vault, 1);
     drop(vault);
     clock.advance(2 * DAY);
-    let (vault, report) =
-        Vault::open_in(Box::new(fs.clone()), key(1), config(&clock)).unwrap();
+    let (vault, report) = Vault::open_in(Box::new(fs.clone()), key(1), config(&clock)).unwrap();
     assert_eq!(report.templates_loaded, 1);
     assert_eq!(vault.template_count(), 1);
     assert!(vault.lock_inner().consents[&short.id().get()].key.is_none());

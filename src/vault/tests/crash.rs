@@ -9,8 +9,7 @@ use super::*;
 fn open_any(fs: &MemStorage, keys: &[u8], clock: &ManualClock) -> Result<Vault, Error> {
     let mut last = Err(Error::Vault(VaultError::WrongKey));
     for &k in keys {
-        last =
-            Vault::open_in(Box::new(fs.clone()), key(k), config(&clock)).map(|(v, _)| v);
+        last = Vault::open_in(Box::new(fs.clone()), key(k), config(&clock)).map(|(v, _)| v);
         if !matches!(last, Err(Error::Vault(VaultError::WrongKey))) {
             break;
         }
@@ -105,10 +104,9 @@ fn cut_power_everywhere(
                 .iter()
                 .find(|&&k| key(k).fingerprint() == key_now)
                 .unwrap();
-            let again =
-                Vault::open_in(Box::new(rebooted.clone()), key(*k), config(&clock))
-                    .unwrap()
-                    .0;
+            let again = Vault::open_in(Box::new(rebooted.clone()), key(*k), config(&clock))
+                .unwrap()
+                .0;
             assert_eq!(snapshot(&again), state, "cut {cut}, {outcome:?}");
             checked += 1;
         }

@@ -118,7 +118,13 @@ fn snapshot(vault: &Vault) -> Snapshot {
         consents: vault
             .consents()
             .into_iter()
-            .map(|r| (r.id.get(), r.subject.map(|s| s.to_string()), r.revoked_at.is_some()))
+            .map(|r| {
+                (
+                    r.id.get(),
+                    r.subject.map(|s| s.to_string()),
+                    r.revoked_at.is_some(),
+                )
+            })
             .collect(),
         templates: vault.template_count(),
         subjects: vault.subject_count(),

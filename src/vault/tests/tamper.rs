@@ -90,11 +90,12 @@ fn swapped_data_keys_are_rejected_as_tampering() {
     let read =
         |name: &str| keys::decode(name, &fs.read(name).unwrap().unwrap(), &vault_id, 0).unwrap();
     let (mut ka, mut kb) = (read(&a), read(&b));
-    std::mem::swap(
-        ka.keys.get_mut(&1).unwrap(),
-        kb.keys.get_mut(&2).unwrap(),
+    std::mem::swap(ka.keys.get_mut(&1).unwrap(), kb.keys.get_mut(&2).unwrap());
+    let copy = with_file(
+        &fs,
+        &a,
+        &keys::encode(&vault_id, 0, ka.generation, &ka.keys),
     );
-    let copy = with_file(&fs, &a, &keys::encode(&vault_id, 0, ka.generation, &ka.keys));
     copy.put(&b, &keys::encode(&vault_id, 0, kb.generation, &kb.keys));
     let err = vault_error(reopen(&copy, &clock));
     assert!(matches!(err, VaultError::Tampered { .. }), "{err}");

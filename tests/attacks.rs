@@ -1,0 +1,11 @@
+//! One test per attack on a privacy promise, named by the property it proves: a hostile
+//! caller, a thief of the flash, a clock set back, a file rolled back, a crafted input.
+//! Each was run against the code before its fix and failed there.
+
+#[path = "common/mod.rs"]
+mod common;
+
+#[path = "attacks/consent.rs"]
+mod consent;
+#[path = "attacks/vault.rs"]
+mod vault;
