@@ -260,3 +260,76 @@ fn a_vault_open_in_one_handle_is_busy_for_another() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Storage that panics on the next journal append once armed: a bug deep in a write.
+#[derive(Clone)]
+struct PanickingStorage {
+    inner: MemStorage,
+    armed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Storage for PanickingStorage {
+    fn read(&self, name: &str) -> Result<Option<Vec<u8>>, VaultError> {
+        self.inner.read(name)
+    }
+    fn write_new(&self, name: &str, bytes: &[u8]) -> Result<(), VaultError> {
+        self.inner.write_new(name, bytes)
+    }
+    fn append(&self, name: &str, bytes: &[u8]) -> Result<(), VaultError> {
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            // Half the entry reaches the medium, then the bug.
+            self.inner.append(name, &bytes[..bytes.len() / 2])?;
+            panic!("a bug in the middle of a write");
+        }
+        self.inner.append(name, bytes)
+    }
+    fn truncate(&self, name: &str, len: u64) -> Result<(), VaultError> {
+        self.inner.truncate(name, len)
+    }
+    fn sync(&self, name: &str) -> Result<(), VaultError> {
+        self.inner.sync(name)
+    }
+    fn rename(&self, from: &str, to: &str) -> Result<(), VaultError> {
+        self.inner.rename(from, to)
+    }
+    fn remove(&self, name: &str) -> Result<(), VaultError> {
+        self.inner.remove(name)
+    }
+    fn sync_dir(&self) -> Result<(), VaultError> {
+        self.inner.sync_dir()
+    }
+    fn list(&self) -> Result<Vec<String>, VaultError> {
+        self.inner.list()
+    }
+}
+
+#[test]
+fn a_panic_mid_write_poisons_the_vault_until_it_is_reopened() {
+    let (fs, clock) = (MemStorage::new(), clock());
+    let armed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let storage = PanickingStorage {
+        inner: fs.clone(),
+        armed: armed.clone(),
+    };
+    let vault = Vault::create_in(Box::new(storage), key(1), config(&clock)).unwrap();
+    enrol(&vault, 0);
+    armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        vault.grant::<Door>(subject(1), NOTICE, DAY)
+    }));
+    assert!(panicked.is_err());
+    // The half-written entry is not built upon: every later write is refused.
+    assert!(matches!(
+        vault.grant::<Door>(subject(2), NOTICE, DAY),
+        Err(Error::Vault(VaultError::Poisoned))
+    ));
+    assert!(matches!(
+        vault.identify(&probe(&vault, 0), 1),
+        Err(Error::Vault(VaultError::Poisoned))
+    ));
+    drop(vault);
+    // Reopening recovers: the torn entry is cut, the first enrolment is there.
+    let vault = reopen(&fs, &clock).unwrap();
+    assert_eq!(vault.template_count(), 1);
+    vault.grant::<Door>(subject(2), NOTICE, DAY).unwrap();
+}
