@@ -9,7 +9,7 @@ use super::*;
 fn open_any(fs: &MemStorage, keys: &[u8], clock: &ManualClock) -> Result<Vault, Error> {
     let mut last = Err(Error::Vault(VaultError::WrongKey));
     for &k in keys {
-        last = Vault::open_in(Box::new(fs.clone()), key(k), config(&clock)).map(|(v, _)| v);
+        last = Vault::open_in(Box::new(fs.clone()), key(k), config(clock)).map(|(v, _)| v);
         if !matches!(last, Err(Error::Vault(VaultError::WrongKey))) {
             break;
         }

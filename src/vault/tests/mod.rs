@@ -76,11 +76,11 @@ fn probe(vault: &Vault, seed: u64) -> ProbeTemplate<Door> {
 }
 
 fn new_vault(fs: &MemStorage, clock: &ManualClock) -> Vault {
-    Vault::create_in(Box::new(fs.clone()), key(1), config(&clock)).unwrap()
+    Vault::create_in(Box::new(fs.clone()), key(1), config(clock)).unwrap()
 }
 
 fn reopen(fs: &MemStorage, clock: &ManualClock) -> Result<Vault, Error> {
-    Vault::open_in(Box::new(fs.clone()), key(1), config(&clock)).map(|(v, _)| v)
+    Vault::open_in(Box::new(fs.clone()), key(1), config(clock)).map(|(v, _)| v)
 }
 
 /// Grants person `n` a consent and enrols their face.
