@@ -179,6 +179,24 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         {
             println!("  {line}");
         }
+        // The log still counts every passage of the deleted person, under a consent number
+        // whose link to them died with the data key.
+        let text = String::from_utf8_lossy(&lines);
+        let named = text.contains(&format!("\"subject\":\"{id}\""));
+        let uses = log
+            .entries
+            .iter()
+            .filter(|e| e.event.consent() == Some(consent.get()))
+            .count();
+        println!(
+            "  {uses} entries about consent #{}; the log names {id}: {}",
+            consent.get(),
+            if named {
+                "yes (a defect)"
+            } else {
+                "no, not any more"
+            }
+        );
     }
     Ok(())
 }

@@ -48,8 +48,9 @@ pub struct OpenReport {
     /// it was not). The vault then decides at that recorded time, never earlier, so nothing
     /// that expired comes back; set the device's clock right.
     pub clock_behind_secs: u64,
-    /// Whether the monotonic counter was one head behind (a power cut between a head write and
-    /// the counter's update) and was brought up to date.
+    /// Whether the monotonic counter was raised to the vault's head: it was one head behind (a
+    /// power cut between a head write and the counter's update), or new (at 0), binding a
+    /// vault made without a counter to it from now on.
     pub counter_advanced: bool,
 }
 
@@ -84,7 +85,9 @@ impl VaultConfig {
 
     /// Binds the vault to `counter` (a secure element, eMMC RPMB, a TPM NV counter): every
     /// commit raises it, and opening refuses files older than it says
-    /// ([`VaultError::RolledBack`]). Use the same counter for the vault's whole life.
+    /// ([`VaultError::RolledBack`]). A new counter (at 0) is bound to the vault that first
+    /// opens with it, an existing vault included; from then on use the same counter for the
+    /// vault's whole life (opening with another counter, or a reset one, is refused).
     pub fn counter(mut self, counter: Arc<dyn MonotonicCounter>) -> Self {
         self.counter = Some(counter);
         self

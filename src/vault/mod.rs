@@ -134,8 +134,10 @@
 //!   full rollback, e.g. to erase audit entries or to undo a revocation whose key survives in
 //!   the old copy) cannot be detected from the files alone: with a [`MonotonicCounter`] (a
 //!   secure element, eMMC RPMB, a TPM NV counter; [`VaultConfig::counter`]) it always is,
-//!   except for the one last commit a power cut may legitimately lose. Without one, a
-//!   rollback to any earlier state is possible for whoever can write the flash.
+//!   except for the one last commit a power cut may legitimately lose. (A counter reading 0
+//!   is taken for a new one and bound to the vault: a counter that can be reset to 0 protects
+//!   nothing.) Without one, a rollback to any earlier state is possible for whoever can write
+//!   the flash.
 //! * **A hostile caller** of the API cannot enrol under someone else's consent without the
 //!   consent's handle (ids are not credentials), cannot stretch a purpose's retention limit
 //!   through the run-time API, and cannot make a panic leave a half-applied change in use

@@ -404,10 +404,14 @@ fn unseal_subjects(
     Ok(handles)
 }
 
-/// Checks the head against the monotonic counter: `Ok(true)` if the counter is one head
-/// behind (a power cut between the head's write and the counter's update).
+/// Checks the head against the monotonic counter: `Ok(true)` if the counter must be raised
+/// to the head: it is one head behind (a power cut between the head's write and the
+/// counter's update), or new (at 0: a vault made without a counter is bound to it now).
 fn check_counter(head: &Head, counter: &dyn MonotonicCounter) -> Result<bool, VaultError> {
     let value = counter.read()?;
+    if value == 0 {
+        return Ok(head.writes > 0);
+    }
     if head.writes < value {
         return Err(rolled_back(
             head::FILE,

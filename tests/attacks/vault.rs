@@ -277,6 +277,28 @@ fn full_rollback_detected_with_counter() {
 }
 
 #[test]
+fn a_vault_made_without_a_counter_is_bound_to_a_new_one() {
+    let scratch = Scratch::new("counter-late");
+    let clock = ManualClock::new(START);
+    let vault = Vault::create_with_config(scratch.vault(), key(), config(&clock)).unwrap();
+    enrol(&vault, "alice", "img1.jpg");
+    drop(vault);
+    let before = files(&scratch.vault());
+    let counter = Arc::new(FileCounter::new(scratch.0.join("counter")));
+    let with_counter = || config(&clock).counter(counter.clone());
+    let (vault, report) = Vault::open_with_config(scratch.vault(), key(), with_counter()).unwrap();
+    assert!(report.counter_advanced);
+    matched(&vault, "img2.jpg");
+    drop(vault);
+    restore(&scratch.vault(), &before, None);
+    rolled_back(Vault::open_with_config(
+        scratch.vault(),
+        key(),
+        with_counter(),
+    ));
+}
+
+#[test]
 fn counter_one_head_behind_is_a_power_cut_and_is_repaired() {
     let scratch = Scratch::new("counter-cut");
     let clock = ManualClock::new(START);
