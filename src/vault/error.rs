@@ -59,6 +59,9 @@ pub enum VaultError {
     /// A record's plaintext, authenticated but not understood (written by a newer version).
     #[error("{what} cannot be read: {why}")]
     Malformed { what: String, why: String },
+    /// The monotonic counter could not be read or raised.
+    #[error("the monotonic counter failed: {why}")]
+    Counter { why: String },
     /// The operating system's random generator failed.
     #[error("no randomness for a nonce or key: {0}")]
     Random(String),

@@ -1,0 +1,90 @@
+//! `fg_counter`: the firmware's monotonic counter (a secure element, eMMC RPMB, a TPM NV
+//! counter), plugged into the vault through two callbacks, so that a rollback of every vault
+//! file to an older copy is detected.
+
+use std::ffi::{c_int, c_void};
+use std::mem::{offset_of, size_of};
+
+use fg::vault::{MonotonicCounter, VaultError};
+
+use crate::status::fg_status::{self, *};
+
+/// A monotonic counter kept outside the flash the vault lives on.
+///
+/// Set `struct_size` to `sizeof(fg_counter)`: the structure may grow in later versions, and the
+/// library reads only the fields the given size covers. `read` stores the counter's value in
+/// `*value`; `advance` raises the counter to `value` (a no-op if it is already there or above)
+/// and returns only once that is durable. Both return 0 on success, anything else on failure
+/// (the vault call then fails with `FG_ERR_COUNTER`). They are called with `context`, from any
+/// thread that uses the vault (one at a time: the vault serialises its writes), and must not
+/// call back into the vault. The structure is copied: it need not outlive the call that takes
+/// it, but `context` must outlive the vault.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct fg_counter {
+    /// `sizeof(fg_counter)`.
+    pub struct_size: u32,
+    /// Passed unchanged to the callbacks.
+    pub context: *mut c_void,
+    /// Reads the counter into `*value`; 0 on success.
+    pub read: Option<unsafe extern "C" fn(context: *mut c_void, value: *mut u64) -> c_int>,
+    /// Raises the counter to `value`, durably; 0 on success.
+    pub advance: Option<unsafe extern "C" fn(context: *mut c_void, value: u64) -> c_int>,
+}
+
+/// The callbacks of a checked `fg_counter`.
+pub(crate) struct CallbackCounter {
+    context: *mut c_void,
+    read: unsafe extern "C" fn(*mut c_void, *mut u64) -> c_int,
+    advance: unsafe extern "C" fn(*mut c_void, u64) -> c_int,
+}
+
+// SAFETY: the caller's contract (documented on fg_counter) is that the callbacks and their
+// context may be used from any thread; the vault calls them one at a time, under its lock.
+unsafe impl Send for CallbackCounter {}
+// SAFETY: as for Send: shared references only ever call the callbacks, under the vault's lock.
+unsafe impl Sync for CallbackCounter {}
+
+impl CallbackCounter {
+    /// Checks `counter`: its size covers the callbacks, and both are set.
+    pub(crate) fn new(counter: &fg_counter) -> Result<Self, fg_status> {
+        const NEEDED: usize = offset_of!(fg_counter, advance) + size_of::<usize>();
+        if (counter.struct_size as usize) < NEEDED {
+            return Err(FG_ERR_INVALID_ARGUMENT);
+        }
+        match (counter.read, counter.advance) {
+            (Some(read), Some(advance)) => Ok(CallbackCounter {
+                context: counter.context,
+                read,
+                advance,
+            }),
+            _ => Err(FG_ERR_NULL_POINTER),
+        }
+    }
+}
+
+impl MonotonicCounter for CallbackCounter {
+    fn read(&self) -> Result<u64, VaultError> {
+        let mut value = 0u64;
+        // SAFETY: the callback was given by the caller for this purpose; `value` is a valid,
+        // writable u64 for the duration of the call.
+        let rc = unsafe { (self.read)(self.context, &mut value) };
+        match rc {
+            0 => Ok(value),
+            rc => Err(VaultError::Counter {
+                why: format!("its read callback returned {rc}"),
+            }),
+        }
+    }
+
+    fn advance(&self, value: u64) -> Result<(), VaultError> {
+        // SAFETY: the callback was given by the caller for this purpose.
+        let rc = unsafe { (self.advance)(self.context, value) };
+        match rc {
+            0 => Ok(()),
+            rc => Err(VaultError::Counter {
+                why: format!("its advance callback returned {rc}"),
+            }),
+        }
+    }
+}
