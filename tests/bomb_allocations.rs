@@ -1,6 +1,6 @@
 //! Input bombs allocate nothing of their claimed size: every allocation of this test binary
-//! is counted, and the peak while an image bomb is decoded or an endless file is read stays
-//! within a few MiB.
+//! is counted, and the peak while an image bomb is decoded, an endless file is read, or a
+//! vault with a planted 8 GiB file is opened, stays within a few MiB.
 //!
 //! A binary of its own, with one test, so that nothing else allocates while it measures.
 
@@ -9,7 +9,8 @@ use std::fs::{self, OpenOptions};
 use std::io::Cursor;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use faceguard::{decode_bytes, decode_file, decode_file_with, DecodeLimits, ImageError};
+use faceguard::vault::{Vault, VaultError, VaultKey};
+use faceguard::{decode_bytes, decode_file, decode_file_with, DecodeLimits, Error, ImageError};
 
 /// The system allocator, counting the bytes live now and their peak.
 struct Counting;
@@ -141,6 +142,23 @@ fn input_bombs_allocate_nothing_of_their_claimed_size() {
         "{result:?}"
     );
     assert!(peak < MIB, "sparse image: {} KiB allocated", peak >> 10);
+
+    // A vault with an 8 GiB sparse journal.
+    let key = || VaultKey::from_bytes(&[7; 32]).unwrap();
+    let vault_dir = dir.join("vault");
+    drop(Vault::create(&vault_dir, key()).unwrap());
+    OpenOptions::new()
+        .write(true)
+        .open(vault_dir.join("journal"))
+        .unwrap()
+        .set_len(8 << 30)
+        .unwrap();
+    let (result, peak) = peak_of(|| Vault::open(&vault_dir, key()).map(|_| ()));
+    assert!(
+        matches!(result, Err(Error::Vault(VaultError::TooLarge { .. }))),
+        "{result:?}"
+    );
+    assert!(peak < MIB, "sparse journal: {} KiB allocated", peak >> 10);
 
     fs::remove_dir_all(&dir).unwrap();
 }

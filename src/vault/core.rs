@@ -308,7 +308,7 @@ impl Vault {
     /// system clock.
     pub fn create(dir: impl AsRef<Path>, key: VaultKey) -> Result<Vault, Error> {
         Self::create_in(
-            Box::new(DirStorage::create(dir)?.locked()?),
+            Box::new(DirStorage::create(dir)?),
             key,
             Arc::new(SystemClock),
         )
@@ -318,7 +318,7 @@ impl Vault {
     /// interrupted write (see [`OpenReport`]).
     pub fn open(dir: impl AsRef<Path>, key: VaultKey) -> Result<(Vault, OpenReport), Error> {
         Self::open_in(
-            Box::new(DirStorage::existing(dir)?.locked()?),
+            Box::new(DirStorage::existing(dir)?),
             key,
             Arc::new(SystemClock),
         )

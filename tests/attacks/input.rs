@@ -1,13 +1,16 @@
-//! Input bombs: an image that claims more than it is must be refused from its header or its
-//! length, before anything of the claimed size is allocated or read, with a typed error.
+//! Input bombs: an image or a vault file that claims more than it is must be refused from its
+//! header or its length, before anything of the claimed size is allocated or read, with a
+//! typed error; and a vault directory has one writer, however it is opened.
 
 use std::fs::{self, OpenOptions};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use faceguard::vault::{keys, DirStorage, Vault, VaultError, VaultKey};
 use faceguard::{
-    decode_bytes, decode_bytes_with, decode_file, decode_file_with, DecodeLimits, ImageError,
-    ImageView,
+    decode_bytes, decode_bytes_with, decode_file, decode_file_with, DecodeLimits, Error,
+    ImageError, ImageView, SystemClock,
 };
 
 /// A directory under the system temp dir, removed when dropped.
@@ -272,4 +275,113 @@ fn a_file_that_grows_while_read_is_read_no_further_than_the_budget() {
         matches!(err, ImageError::FileTooLarge { max, .. } if max == 1 << 20),
         "{err:?}"
     );
+}
+
+// ---- vault files ------------------------------------------------------------------------
+
+fn key() -> VaultKey {
+    VaultKey::from_bytes(&[0x5A; 32]).unwrap()
+}
+
+/// Length and first bytes of every file in `dir`.
+fn snapshot(dir: &Path) -> Vec<(String, u64, Vec<u8>)> {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let len = fs::metadata(&path).unwrap().len();
+            let mut head = vec![0u8; len.min(4096) as usize];
+            std::io::Read::read_exact(&mut fs::File::open(&path).unwrap(), &mut head).unwrap();
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                len,
+                head,
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn sparse_8_gib_vault_files_are_refused_from_their_length() {
+    let key_file = keys::file_name(0, 0);
+    for name in ["journal", "HEAD", key_file.as_str()] {
+        let dir = TempDir::new(&format!("sparse-{name}"));
+        let vault_dir = dir.path().join("vault");
+        drop(Vault::create(&vault_dir, key()).unwrap());
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(vault_dir.join(name))
+            .unwrap()
+            .set_len(8 << 30)
+            .unwrap();
+        let before = snapshot(&vault_dir);
+        let started = std::time::Instant::now();
+        let Err(err) = Vault::open(&vault_dir, key()) else {
+            panic!("{name}: a vault with an 8 GiB {name} opened");
+        };
+        assert!(
+            matches!(&err, Error::Vault(VaultError::TooLarge { file, len, .. })
+                if file == name && *len == 8 << 30),
+            "{name}: {err:?}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{name}: refusing took {:?}",
+            started.elapsed()
+        );
+        // Reading the audit log refuses it the same way (it reads no key file).
+        match (name, Vault::read_audit(&vault_dir, &key())) {
+            ("HEAD", Err(Error::Vault(VaultError::TooLarge { .. }))) => {}
+            ("journal", Ok(log)) => assert!(
+                matches!(log.problem, Some(VaultError::TooLarge { .. })) && log.entries.is_empty(),
+                "{:?}",
+                log.problem
+            ),
+            (_, Ok(log)) if name == key_file => assert!(log.problem.is_none()),
+            (_, other) => panic!("{name}: read_audit gave {:?}", other.map(|l| l.problem)),
+        }
+        assert_eq!(
+            snapshot(&vault_dir),
+            before,
+            "{name}: the files are untouched"
+        );
+    }
+}
+
+#[test]
+fn a_vault_directory_has_one_writer_however_it_is_opened() {
+    let dir = TempDir::new("one-writer");
+    drop(Vault::create(dir.path(), key()).unwrap());
+    let clock = || Arc::new(SystemClock);
+    let (first, _) = Vault::open_in(
+        Box::new(DirStorage::existing(dir.path()).unwrap()),
+        key(),
+        clock(),
+    )
+    .unwrap();
+    // A second storage on the same directory cannot even be made while the first lives.
+    assert!(matches!(
+        DirStorage::existing(dir.path()),
+        Err(VaultError::Busy { .. })
+    ));
+    assert!(matches!(
+        DirStorage::create(dir.path()),
+        Err(VaultError::Busy { .. })
+    ));
+    assert!(matches!(
+        Vault::open(dir.path(), key()),
+        Err(Error::Vault(VaultError::Busy { .. }))
+    ));
+    drop(first);
+    let (again, _) = Vault::open_in(
+        Box::new(DirStorage::existing(dir.path()).unwrap()),
+        key(),
+        clock(),
+    )
+    .expect("the lock goes with the vault");
+    drop(again);
 }
