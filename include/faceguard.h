@@ -79,7 +79,8 @@ typedef enum fg_status {
     FG_ERR_WRONG_KEY = 30,
     // A vault file failed authentication: edited, swapped or moved.
     FG_ERR_TAMPERED = 31,
-    // A vault file is corrupt, truncated, of another kind or of an unknown version.
+    // A vault file is corrupt, truncated, of another kind, of an unknown version, or longer
+    // than a file of its kind can be.
     FG_ERR_CORRUPT = 32,
     // A vault file was replaced by an older copy of itself.
     FG_ERR_ROLLED_BACK = 33,

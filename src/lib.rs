@@ -80,7 +80,8 @@ pub use error::Error;
 pub use gallery::{Candidate, Gallery};
 pub use geometry::{BoundingBox, Point};
 pub use image::{
-    decode_bytes, decode_file, DecodedImage, ImageError, ImageView, PixelFormat, YuvMatrix,
+    decode_bytes, decode_bytes_with, decode_file, decode_file_with, DecodeLimits, DecodedImage,
+    ImageError, ImageView, PixelFormat, YuvMatrix,
 };
 pub use matching::{Decision, MatchError, Matcher, DEFAULT_THRESHOLD};
 pub use model::{ModelError, ModelId, FETCH_HINT};

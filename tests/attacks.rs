@@ -7,5 +7,7 @@ mod common;
 
 #[path = "attacks/consent.rs"]
 mod consent;
+#[path = "attacks/input.rs"]
+mod input;
 #[path = "attacks/vault.rs"]
 mod vault;

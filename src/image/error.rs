@@ -9,7 +9,8 @@ pub enum ImageError {
     /// Width or height is zero.
     #[error("image is {width}x{height}: width and height must both be at least 1")]
     ZeroSize { width: u32, height: u32 },
-    /// Width or height exceeds [`ImageView::MAX_SIDE`](super::ImageView::MAX_SIDE).
+    /// Width or height exceeds [`ImageView::MAX_SIDE`](super::ImageView::MAX_SIDE) (or, when
+    /// decoding, [`DecodeLimits::max_side`](super::DecodeLimits::max_side)).
     #[error("image is {width}x{height}: each side must be at most {max} pixels")]
     TooLarge { width: u32, height: u32, max: u32 },
     /// A 4:2:0 format (NV12, I420) was given an odd width or height.
@@ -50,4 +51,26 @@ pub enum ImageError {
     /// A file or buffer is not an image in a supported encoding (JPEG, PNG, WebP, BMP).
     #[error("cannot decode image {origin}: {reason} (supported: JPEG, PNG, WebP, BMP)")]
     Decode { origin: String, reason: String },
+    /// An encoded image claims more pixels than the decode budget
+    /// ([`DecodeLimits::max_pixels`](super::DecodeLimits::max_pixels)); refused from its
+    /// header, before any pixel buffer is allocated.
+    #[error(
+        "image is {width}x{height} = {} pixels, more than the decode budget of {max_pixels}: \
+         scale it down, or raise DecodeLimits::max_pixels if this device can hold it",
+        u64::from(*width) * u64::from(*height)
+    )]
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+    },
+    /// An encoded image (file or buffer) is longer than the decode budget
+    /// ([`DecodeLimits::max_file_bytes`](super::DecodeLimits::max_file_bytes)); a file is
+    /// refused from its length before it is read. `len` is the length found (for a file that
+    /// grew while it was read: `max` + 1, all that was read).
+    #[error(
+        "image {origin} is {len} bytes, more than the decode budget of {max}: re-encode it \
+         smaller, or raise DecodeLimits::max_file_bytes if this device can hold it"
+    )]
+    FileTooLarge { origin: String, len: u64, max: u64 },
 }

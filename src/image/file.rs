@@ -1,5 +1,7 @@
+use std::io::{Cursor, Read};
 use std::path::Path;
 
+use image::{ImageBuffer, ImageDecoder, Luma, LumaA, Rgb, Rgba};
 use zeroize::Zeroizing;
 
 use super::{ImageError, ImageView};
@@ -46,37 +48,350 @@ impl std::fmt::Debug for DecodedImage {
     }
 }
 
-/// Decodes an image file (JPEG, PNG, WebP or BMP, recognised by content, not by name).
-pub fn decode_file(path: impl AsRef<Path>) -> Result<DecodedImage, ImageError> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| ImageError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    decode_with_origin(&bytes, || path.display().to_string())
+/// How much an encoded image may claim before it is decoded: the decode budget.
+///
+/// An image file is input from outside, and its header says how large it is: a PNG of a few
+/// hundred bytes can claim 100,000 × 100,000 pixels. [`decode_file_with`] and
+/// [`decode_bytes_with`] read the size from the header and refuse anything over these limits
+/// with a typed error ([`ImageError::TooManyPixels`], [`ImageError::TooLarge`],
+/// [`ImageError::FileTooLarge`]) before any pixel buffer is allocated; [`decode_file`] and
+/// [`decode_bytes`] use [`DecodeLimits::DEFAULT`].
+///
+/// The decoder itself is held to the same budget through the `image` crate's limits, so that
+/// one whose header understates the image is still bounded: width and height at most
+/// `max_side` (strict), and its own allocations at most `max_pixels` × 8 bytes (the largest
+/// pixel these formats decode to, 16-bit RGBA) plus `max_file_bytes` (best effort, as the
+/// `image` crate enforces it).
+///
+/// ```
+/// use faceguard::{decode_bytes_with, DecodeLimits};
+///
+/// // A thumbnail tool that never needs more than 2 megapixels from a 4 MiB file.
+/// let limits = DecodeLimits {
+///     max_pixels: 2_000_000,
+///     max_file_bytes: 4 << 20,
+///     ..DecodeLimits::default()
+/// };
+/// assert!(decode_bytes_with(b"not an image", &limits).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// The most pixels (width × height) an image may have. Default 2^25 = 33,554,432 (8192 ×
+    /// 4096): any camera sensor up to 33 megapixels, 100 MiB as RGB8.
+    pub max_pixels: u64,
+    /// The longest side in pixels. Default (and upper bound: larger values act as it)
+    /// [`ImageView::MAX_SIDE`], the largest frame the pipeline takes.
+    pub max_side: u32,
+    /// The longest encoded input in bytes, file or buffer. Default 64 MiB. A file is measured
+    /// before it is read, and read no further than this even if it grows meanwhile.
+    pub max_file_bytes: u64,
 }
 
-/// Decodes an encoded image held in memory.
+impl DecodeLimits {
+    /// The default budget: 2^25 pixels (8192 × 4096), [`ImageView::MAX_SIDE`] per side,
+    /// 64 MiB of encoded input.
+    pub const DEFAULT: DecodeLimits = DecodeLimits {
+        max_pixels: 1 << 25,
+        max_side: ImageView::MAX_SIDE,
+        max_file_bytes: 64 << 20,
+    };
+
+    /// The side limit in effect.
+    fn side(&self) -> u32 {
+        self.max_side.min(ImageView::MAX_SIDE)
+    }
+
+    /// The largest allocation the decoder may make, all together.
+    fn alloc(&self) -> u64 {
+        self.max_pixels
+            .saturating_mul(8)
+            .saturating_add(self.max_file_bytes)
+    }
+
+    fn check_input(&self, len: u64, origin: impl Fn() -> String) -> Result<(), ImageError> {
+        if len > self.max_file_bytes {
+            return Err(ImageError::FileTooLarge {
+                origin: origin(),
+                len,
+                max: self.max_file_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn check_size(&self, width: u32, height: u32) -> Result<(), ImageError> {
+        if width == 0 || height == 0 {
+            return Err(ImageError::ZeroSize { width, height });
+        }
+        if u64::from(width) * u64::from(height) > self.max_pixels {
+            return Err(ImageError::TooManyPixels {
+                width,
+                height,
+                max_pixels: self.max_pixels,
+            });
+        }
+        if width > self.side() || height > self.side() {
+            return Err(ImageError::TooLarge {
+                width,
+                height,
+                max: self.side(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Decodes an image file (JPEG, PNG, WebP or BMP, recognised by content, not by name) within
+/// the default budget ([`DecodeLimits::DEFAULT`]; see [`decode_file_with`]).
+pub fn decode_file(path: impl AsRef<Path>) -> Result<DecodedImage, ImageError> {
+    decode_file_with(path, &DecodeLimits::DEFAULT)
+}
+
+/// Decodes an image file within `limits`: a file longer than `limits.max_file_bytes` is
+/// refused from its length before it is read ([`ImageError::FileTooLarge`]), and no more than
+/// that is read even if it grows meanwhile; then as [`decode_bytes_with`]. The bytes read are
+/// wiped once decoded.
+pub fn decode_file_with(
+    path: impl AsRef<Path>,
+    limits: &DecodeLimits,
+) -> Result<DecodedImage, ImageError> {
+    let path = path.as_ref();
+    let io_err = |source| ImageError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let origin = || path.display().to_string();
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let len = file.metadata().map_err(io_err)?.len();
+    limits.check_input(len, origin)?;
+    let bytes = read_at_most(file, len, limits.max_file_bytes)
+        .map_err(io_err)?
+        .ok_or_else(|| ImageError::FileTooLarge {
+            origin: origin(),
+            len: limits.max_file_bytes.saturating_add(1),
+            max: limits.max_file_bytes,
+        })?;
+    decode_with_origin(&bytes, limits, origin)
+}
+
+/// Decodes an encoded image held in memory within the default budget
+/// ([`DecodeLimits::DEFAULT`]; see [`decode_bytes_with`]).
 pub fn decode_bytes(bytes: &[u8]) -> Result<DecodedImage, ImageError> {
-    decode_with_origin(bytes, || format!("<{} bytes in memory>", bytes.len()))
+    decode_bytes_with(bytes, &DecodeLimits::DEFAULT)
+}
+
+/// Decodes an encoded image held in memory within `limits`: more than `limits.max_file_bytes`
+/// is [`ImageError::FileTooLarge`]; a header claiming more than `limits.max_pixels` pixels is
+/// [`ImageError::TooManyPixels`], a side over `limits.max_side` [`ImageError::TooLarge`], both
+/// before any pixel buffer is allocated.
+///
+/// The pixel buffers faceguard allocates (the decoded pixels, and the source format's pixels
+/// when they are converted to RGB8) are wiped when they are dropped. The decoders' own working
+/// memory (a JPEG decoder's copy of the encoded bytes, its blocks, a PNG decoder's rows) is
+/// freed without wiping.
+pub fn decode_bytes_with(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, ImageError> {
+    let origin = || format!("<{} bytes in memory>", bytes.len());
+    limits.check_input(bytes.len() as u64, origin)?;
+    decode_with_origin(bytes, limits, origin)
+}
+
+/// Reads `file` (of `len` bytes when measured) to its end into a buffer wiped on drop, or
+/// `None` once it has more than `max` bytes. Reads at most `max + 1` bytes; a buffer that must
+/// grow (the file grew) is copied into a larger one and wiped.
+fn read_at_most(
+    mut file: impl Read,
+    len: u64,
+    max: u64,
+) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
+    let limit = max.saturating_add(1);
+    let to_usize = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let mut buf = Zeroizing::new(vec![0u8; to_usize(len.min(max).saturating_add(1))]);
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            if filled as u64 >= limit {
+                return Ok(None);
+            }
+            let larger = to_usize(limit.min((filled as u64).saturating_mul(2).max(64 << 10)));
+            let mut grown = Zeroizing::new(vec![0u8; larger]);
+            grown[..filled].copy_from_slice(&buf[..filled]);
+            buf = grown;
+        }
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // Zeroizing wipes the whole capacity, the cut-off tail included.
+    buf.truncate(filled);
+    Ok(Some(buf))
 }
 
 fn decode_with_origin(
     bytes: &[u8],
+    limits: &DecodeLimits,
     origin: impl Fn() -> String,
 ) -> Result<DecodedImage, ImageError> {
-    let decode_err = |reason: String| ImageError::Decode {
+    let decode_err = |e: image::ImageError| ImageError::Decode {
         origin: origin(),
-        reason,
+        reason: e.to_string(),
     };
-    let decoded = image::load_from_memory(bytes).map_err(|e| decode_err(e.to_string()))?;
-    let rgb = decoded.into_rgb8();
-    let (width, height) = rgb.dimensions();
+    let mut reader = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| decode_err(e.into()))?;
+    // Reading the header: only the allocation limit, so that a size over the side limit gets
+    // faceguard's typed error rather than the decoder's.
+    let mut header_limits = image::Limits::default();
+    header_limits.max_alloc = Some(limits.alloc());
+    reader.limits(header_limits);
+    let mut decoder = reader.into_decoder().map_err(decode_err)?;
+    let (width, height) = decoder.dimensions();
+    limits.check_size(width, height)?;
+
+    // Within budget: now the strict limits, with the output buffer reserved as the `image`
+    // crate's own `decode` does, so that the decoder's working memory is bounded too.
+    let mut strict = image::Limits::default();
+    strict.max_image_width = Some(width);
+    strict.max_image_height = Some(height);
+    strict.max_alloc = Some(limits.alloc());
+    let total = decoder.total_bytes();
+    strict.reserve(total).map_err(decode_err)?;
+    decoder.set_limits(strict).map_err(decode_err)?;
+    let color = decoder.color_type();
+    let mut raw = Zeroizing::new(vec![
+        0u8;
+        usize::try_from(total).map_err(|_| {
+            ImageError::TooManyPixels {
+                width,
+                height,
+                max_pixels: limits.max_pixels,
+            }
+        })?
+    ]);
+    decoder.read_image(&mut raw).map_err(decode_err)?;
+    let rgb = to_rgb8(color, width, height, raw).ok_or_else(|| ImageError::Decode {
+        origin: origin(),
+        reason: format!("pixel type {color:?} is not supported"),
+    })?;
     // Reject what the pipeline would reject anyway, before anyone holds the pixels.
-    ImageView::rgb(rgb.as_raw(), width, height)?;
-    Ok(DecodedImage {
-        width,
-        height,
-        rgb: Zeroizing::new(rgb.into_raw()),
+    ImageView::rgb(&rgb, width, height)?;
+    Ok(DecodedImage { width, height, rgb })
+}
+
+/// `raw` (as the decoder wrote it: `color` pixels, native-endian samples) as RGB8, with the
+/// `image` crate's conversions. Every buffer on the way is wiped when dropped; `None` for a
+/// pixel type the supported formats do not produce, or a buffer of the wrong length.
+fn to_rgb8(
+    color: image::ColorType,
+    width: u32,
+    height: u32,
+    raw: Zeroizing<Vec<u8>>,
+) -> Option<Zeroizing<Vec<u8>>> {
+    use image::buffer::ConvertBuffer;
+    use image::ColorType as C;
+    let wide = || -> Zeroizing<Vec<u16>> {
+        Zeroizing::new(
+            raw.chunks_exact(2)
+                .map(|s| u16::from_ne_bytes([s[0], s[1]]))
+                .collect(),
+        )
+    };
+    macro_rules! convert {
+        ($pixel:ty, $samples:expr) => {{
+            let out: image::RgbImage =
+                ImageBuffer::<$pixel, _>::from_raw(width, height, &$samples[..])?.convert();
+            Zeroizing::new(out.into_raw())
+        }};
+    }
+    Some(match color {
+        C::Rgb8 => {
+            ImageBuffer::<Rgb<u8>, _>::from_raw(width, height, &raw[..])?;
+            raw
+        }
+        C::L8 => convert!(Luma<u8>, raw),
+        C::La8 => convert!(LumaA<u8>, raw),
+        C::Rgba8 => convert!(Rgba<u8>, raw),
+        C::L16 => convert!(Luma<u16>, wide()),
+        C::La16 => convert!(LumaA<u16>, wide()),
+        C::Rgb16 => convert!(Rgb<u16>, wide()),
+        C::Rgba16 => convert!(Rgba<u16>, wide()),
+        _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_colour_type_converts_to_rgb8_as_the_image_crate_does() {
+        use image::DynamicImage as D;
+        let images = [
+            D::ImageRgb8(image::RgbImage::from_fn(7, 5, |x, y| {
+                Rgb([x as u8 * 30, y as u8 * 50, 7])
+            })),
+            D::ImageLuma8(image::GrayImage::from_fn(7, 5, |x, y| {
+                Luma([(x * 30 + y) as u8])
+            })),
+            D::ImageLumaA8(image::GrayAlphaImage::from_fn(7, 5, |x, y| {
+                LumaA([(x * 30 + y) as u8, 9])
+            })),
+            D::ImageRgba8(image::RgbaImage::from_fn(7, 5, |x, y| {
+                Rgba([x as u8 * 9, y as u8 * 40, 3, 200])
+            })),
+            D::ImageLuma16(ImageBuffer::from_fn(7, 5, |x, y| {
+                Luma([(x * 9000 + y * 77) as u16])
+            })),
+            D::ImageLumaA16(ImageBuffer::from_fn(7, 5, |x, y| {
+                LumaA([(x * 9000 + y * 77) as u16, 5])
+            })),
+            D::ImageRgb16(ImageBuffer::from_fn(7, 5, |x, y| {
+                Rgb([(x * 9000 + y * 77) as u16, 65535, 129])
+            })),
+            D::ImageRgba16(ImageBuffer::from_fn(7, 5, |x, y| {
+                Rgba([(x * 9000) as u16, (y * 13000) as u16, 128, 1])
+            })),
+        ];
+        for img in images {
+            let mut png = Cursor::new(Vec::new());
+            img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+            let decoded = decode_bytes(png.get_ref()).unwrap();
+            assert_eq!(
+                decoded.rgb(),
+                img.to_rgb8().as_raw().as_slice(),
+                "{:?}",
+                img.color()
+            );
+        }
+    }
+
+    #[test]
+    fn reading_stops_one_byte_past_the_budget_whatever_the_length_said() {
+        let data = vec![7u8; 200_000];
+        let read = |len: u64, max: u64| read_at_most(&data[..], len, max).unwrap();
+        assert_eq!(
+            read(200_000, 200_000).as_deref().map(|b| b.len()),
+            Some(200_000)
+        );
+        // Measured short (the file grew): the buffer grows, up to the budget.
+        assert_eq!(read(10, 200_000).as_deref().map(|b| b.len()), Some(200_000));
+        assert!(read(10, 199_999).is_none());
+        assert!(read(200_000, 150_000).is_none());
+        assert_eq!(read(0, 0).as_deref().map(|b| b.len()), None);
+        assert_eq!(
+            read_at_most(&b""[..], 0, 0)
+                .unwrap()
+                .as_deref()
+                .map(|b| b.len()),
+            Some(0)
+        );
+    }
 }

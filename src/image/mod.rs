@@ -13,6 +13,8 @@ pub(crate) mod resize;
 mod view;
 
 pub use error::ImageError;
-pub use file::{decode_bytes, decode_file, DecodedImage};
+pub use file::{
+    decode_bytes, decode_bytes_with, decode_file, decode_file_with, DecodeLimits, DecodedImage,
+};
 pub use format::{PixelFormat, YuvMatrix};
 pub use view::ImageView;

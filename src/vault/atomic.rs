@@ -60,7 +60,7 @@ mod tests {
         );
         assert_eq!(
             storage.list().unwrap(),
-            ["keys"],
+            [super::super::storage::LOCK_FILE, "keys"],
             "no temporary file is left"
         );
         std::fs::remove_dir_all(&dir).unwrap();

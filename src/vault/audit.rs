@@ -162,6 +162,6 @@ impl Vault {
     /// [`read_audit`] on the vault in `dir`, without opening it (for inspecting a vault that
     /// does not open). Takes the vault's lock, so that nothing writes while it reads.
     pub fn read_audit(dir: impl AsRef<std::path::Path>, key: &VaultKey) -> Result<AuditLog, Error> {
-        Ok(read_audit(&DirStorage::existing(dir)?.locked()?, key)?)
+        Ok(read_audit(&DirStorage::existing(dir)?, key)?)
     }
 }

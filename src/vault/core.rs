@@ -399,7 +399,7 @@ impl Vault {
         key: VaultKey,
         config: VaultConfig,
     ) -> Result<Vault, Error> {
-        Self::create_in(Box::new(DirStorage::create(dir)?.locked()?), key, config)
+        Self::create_in(Box::new(DirStorage::create(dir)?), key, config)
     }
 
     /// Opens the vault in `dir` with `key`, on the system clock and without a monotonic
@@ -415,7 +415,7 @@ impl Vault {
         key: VaultKey,
         config: VaultConfig,
     ) -> Result<(Vault, OpenReport), Error> {
-        Self::open_in(Box::new(DirStorage::existing(dir)?.locked()?), key, config)
+        Self::open_in(Box::new(DirStorage::existing(dir)?), key, config)
     }
 
     /// [`open`](Self::open) with the key from `provider` (a secure element, a TPM).

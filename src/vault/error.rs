@@ -36,6 +36,12 @@ pub enum VaultError {
     /// A file whose checksum does not match its contents: a torn write or flipped bits.
     #[error("{file} is corrupt: its checksum does not match its contents")]
     Corrupt { file: String },
+    /// A vault file longer than a file of its kind can be (see
+    /// [`storage::max_len`](super::storage::max_len)): planted or damaged when it is read,
+    /// refused before anything of it is allocated; or a write that would take it past that
+    /// length, refused before anything is written.
+    #[error("{file} is or would become {len} bytes, more than the {max} a vault file of its kind may hold")]
+    TooLarge { file: String, len: u64, max: u64 },
     /// Another handle (in this process or another) has the vault open.
     #[error("{dir} is open elsewhere: one vault takes one writer at a time")]
     Busy { dir: String },

@@ -22,6 +22,8 @@ pub const FRAME_VERSION: u16 = 2;
 
 const HEADER_LEN: usize = 8 + 2 + 4 + 2 + 8;
 const CHECKSUM_LEN: usize = 32;
+/// The bytes a frame adds to its body (header and checksum).
+pub const OVERHEAD: usize = HEADER_LEN + CHECKSUM_LEN;
 
 /// A file kind: four ASCII bytes in the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,6 +26,13 @@ pub const FILE: &str = "HEAD";
 const KIND: frame::Kind = frame::Kind(*b"HEAD");
 const BUCKETS: usize = super::keys::BUCKETS as usize;
 const PLAIN_LEN: usize = KEY_LEN + 8 + 32 + 8 + 8 * BUCKETS;
+/// The length of the head file this version writes (704 bytes).
+const LEN: usize = frame::OVERHEAD + 28 + seal::OVERHEAD + PLAIN_LEN;
+/// The longest head file a vault reads or writes: 64 KiB. The head this version writes is a
+/// few hundred bytes; the cap leaves room for fields later versions add, and is still no
+/// allocation worth planting a file for.
+pub const MAX_FILE_LEN: u64 = 64 * 1024;
+const _: () = assert!(LEN as u64 <= MAX_FILE_LEN);
 
 /// What the head says.
 pub(crate) struct Head {

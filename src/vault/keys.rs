@@ -26,6 +26,15 @@ pub const BUCKETS: u64 = 64;
 const KIND: frame::Kind = frame::Kind(*b"KEYS");
 /// Length of one wrapped key.
 pub const WRAPPED_LEN: usize = KEY_LEN + seal::OVERHEAD;
+/// The most wrapped keys one key file holds: 65,536, so that a vault holds the keys of up to
+/// [`BUCKETS`] × 65,536 = 4,194,304 live consents (consent ids are spread evenly over the
+/// buckets). A grant beyond that is refused with [`VaultError::TooLarge`] when its key file is
+/// written.
+pub const MAX_KEYS_PER_FILE: usize = 1 << 16;
+/// The longest key file a vault reads or writes: [`MAX_KEYS_PER_FILE`] records, framed
+/// (4,456,536 bytes).
+pub const MAX_FILE_LEN: u64 =
+    (frame::OVERHEAD + FIXED + MAX_KEYS_PER_FILE * (8 + WRAPPED_LEN)) as u64;
 
 /// The file holding the key of `consent` at `epoch`.
 pub fn file_name(epoch: u32, consent: u64) -> String {

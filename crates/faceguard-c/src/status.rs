@@ -44,7 +44,8 @@ pub enum fg_status {
     FG_ERR_WRONG_KEY = 30,
     /// A vault file failed authentication: edited, swapped or moved.
     FG_ERR_TAMPERED = 31,
-    /// A vault file is corrupt, truncated, of another kind or of an unknown version.
+    /// A vault file is corrupt, truncated, of another kind, of an unknown version, or longer
+    /// than a file of its kind can be.
     FG_ERR_CORRUPT = 32,
     /// A vault file was replaced by an older copy of itself.
     FG_ERR_ROLLED_BACK = 33,
@@ -73,7 +74,8 @@ impl From<&VaultError> for fg_status {
             | VaultError::UnsupportedVersion { .. }
             | VaultError::WrongKind { .. }
             | VaultError::Corrupt { .. }
-            | VaultError::Malformed { .. } => FG_ERR_CORRUPT,
+            | VaultError::Malformed { .. }
+            | VaultError::TooLarge { .. } => FG_ERR_CORRUPT,
             VaultError::RolledBack { .. } => FG_ERR_ROLLED_BACK,
             VaultError::NoVault { .. } | VaultError::AlreadyExists { .. } => FG_ERR_NO_VAULT,
             VaultError::Io { .. } | VaultError::Random(_) => FG_ERR_IO,
