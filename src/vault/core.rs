@@ -578,18 +578,14 @@ impl Vault {
     ) -> Result<Decision, Error> {
         self.sweep_due()?;
         let shared = self.lock().gallery(&self.ledger, &probe.consent.purpose);
-        let everyone = shared.subject_count().max(1);
-        let found = shared.identify(
+        // Only the claimed subject's templates are scored (see `best_score_of` for the cost).
+        let best = shared.best_score_of(
+            subject,
             probe.vector.as_slice(),
             probe.model,
             &probe.consent,
-            everyone,
         )?;
-        let matcher = shared.matcher();
-        let decision = found
-            .iter()
-            .find(|c| &c.subject == subject)
-            .map(|c| matcher.decide(c.score));
+        let decision = best.map(|score| shared.matcher().decide(score));
         // Recorded whatever the outcome, a claim of someone not enrolled included.
         self.lock().append(
             self.now(),
