@@ -1,5 +1,6 @@
 //! Attacks on templates: comparing them across purposes or ledgers, forcing a verification to
-//! cost a scan of everyone, and a gallery locked to a retired model.
+//! cost a scan of everyone, a gallery locked to a retired model, and reading a template's raw
+//! vector without consent.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -252,4 +253,18 @@ fn a_gallery_emptied_by_revocation_takes_an_upgraded_embedder() {
         .unwrap();
     assert_eq!(found[0].subject, subject("bob"));
     assert!(found[0].is_match);
+}
+
+#[test]
+fn a_revoked_template_exposes_nothing_even_to_research_builds() {
+    // `expose_secret` exists only with the `research` feature (the tests enable it); even
+    // there it checks the consent first, like every other use of a template.
+    let ledger = ConsentLedger::new();
+    let template = enrolment_template::<DoorAccess>(&ledger, "alice", "img1.jpg");
+    assert_eq!(template.expose_secret().unwrap().len(), template.dim());
+    ledger.revoke(template.consent_id()).unwrap();
+    assert!(matches!(
+        template.expose_secret(),
+        Err(ConsentError::Revoked { consent }) if consent == template.consent_id()
+    ));
 }
