@@ -22,6 +22,23 @@ pub const EMBEDDER_SPEC_FILE: &str = "fr_feature.json";
 /// A face detector and an embedder, loaded once.
 ///
 /// `Send + Sync`: one engine serves every camera stream, each on its own thread.
+///
+/// # What a run leaves in memory
+///
+/// Wiped (zeroized) by this crate after every model run, failed or panicking runs included:
+/// the frame as the detector sees it (resized, as `f32`), the aligned face as the embedder
+/// sees it (normalised, as `f32`), the embedder's raw output, and the crop itself
+/// ([`AlignedFace`] is wiped on drop). tract only ever gets a shared handle to the two input
+/// buffers, never a copy of its own, and holds it only during the run.
+///
+/// Not wiped: every tensor tract computes inside each model, i.e. the intermediate
+/// activations, including any re-laid-out copy of the input an operator makes. tract
+/// allocates them, frees them when a later layer no longer needs them or at the end of the
+/// run, and does not zero them; the detector's raw outputs (face scores, boxes and
+/// landmarks, not pixels) likewise. Freed memory is reused by later allocations but keeps its bytes until
+/// then, so someone who can read this process's memory may recover early layers' feature
+/// maps (which can resemble the face) and late layers' activations (close to the
+/// embedding). Keeping such an attacker out of the process is the platform's job.
 pub struct Engine {
     detector: Detector,
     embedder: Embedder,

@@ -52,6 +52,14 @@
 //! Layers, one module each: [`image`] (frames), [`detect`], [`align`], [`embed`], [`consent`],
 //! [`template`], [`matching`], [`gallery`], [`vault`], with [`Engine`] tying the models
 //! together.
+//!
+//! ## Cargo features
+//!
+//! * `research` (off by default): for evaluation tools only (accuracy against reference
+//!   outputs, the command-line tool's `bench-match`), never for firmware. It adds
+//!   `Template::expose_secret`, which hands out a template's raw vector after checking its
+//!   consent; without the feature no public function reads a template's vector.
+//! * `armv7-neon`: NEON matching kernels for armv7 builds.
 
 pub mod align;
 pub mod consent;

@@ -9,7 +9,7 @@ use faceguard_match::Kernels;
 pub use faceguard_match::{FastParams, IndexError, Method};
 use serde::Serialize;
 
-use crate::consent::{ConsentError, Purpose};
+use crate::consent::{ConsentCell, ConsentError, Purpose};
 use crate::model::ModelId;
 use crate::template::{Template, TemplateKind};
 
@@ -91,8 +91,17 @@ impl Matcher {
         }
     }
 
-    /// 1:1 verification: are `a` and `b` the same person? Both templates must be for the same
-    /// purpose (checked at compile time), from the same model, and under live consent.
+    /// 1:1 verification: are `a` and `b` the same person? Both templates must be under live
+    /// consent, granted by the same ledger for the same purpose, and from the same model.
+    ///
+    /// The purpose is checked at compile time for declared purposes and at run time for
+    /// every purpose: the type parameter proves nothing for
+    /// [`NamedPurpose`](crate::NamedPurpose), whose templates carry the name they were
+    /// consented for, so an `"attendance"` template and a `"payment"` probe are refused with
+    /// [`ConsentError::PurposeMismatch`] (naming `b`'s consent and purpose, and `a`'s purpose
+    /// as the one requested). Templates whose consents come from two ledgers are refused with
+    /// [`ConsentError::ForeignLedger`] (naming `b`'s consent): consent ids, and so revocation,
+    /// mean something only within one ledger.
     pub fn verify<P: Purpose, A: TemplateKind, B: TemplateKind>(
         &self,
         a: &Template<P, A>,
@@ -100,9 +109,27 @@ impl Matcher {
     ) -> Result<Decision, MatchError> {
         a.check_consent()?;
         b.check_consent()?;
+        same_scope(&a.consent, &b.consent)?;
         same_model(a.model, b.model)?;
         Ok(self.decide(dot(a.vector.as_slice(), b.vector.as_slice())))
     }
+}
+
+/// Refuses to compare templates whose consents were granted by different ledgers or for
+/// different purposes (the run-time half of the purpose check, for purposes named at run
+/// time).
+fn same_scope(a: &ConsentCell, b: &ConsentCell) -> Result<(), ConsentError> {
+    if a.ledger != b.ledger {
+        return Err(ConsentError::ForeignLedger { consent: b.id });
+    }
+    if a.purpose != b.purpose {
+        return Err(ConsentError::PurposeMismatch {
+            consent: b.id,
+            granted: b.purpose.to_string(),
+            requested: a.purpose.to_string(),
+        });
+    }
+    Ok(())
 }
 
 pub(crate) fn same_model(left: ModelId, right: ModelId) -> Result<(), MatchError> {

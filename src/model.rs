@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 use tract_onnx::prelude::*;
+use zeroize::Zeroize;
 
 /// The command that puts the models in place, quoted in every "model missing" error.
 pub const FETCH_HINT: &str = "run `scripts/fetch-models.sh` to place the models in models/ \
@@ -170,19 +171,104 @@ pub(crate) struct Runner {
 }
 
 impl Runner {
-    /// Runs the model on one input tensor.
-    pub(crate) fn run(&self, input: Tensor) -> TractResult<TVec<TValue>> {
+    /// Runs the model on `input`, hands the outputs to `read`, then wipes `input`, whether
+    /// the run succeeded, failed or panicked (the last through [`ModelInput`]'s `Drop`).
+    ///
+    /// tract gets a shared handle to `input`'s buffer, never a copy of its own, and holds it
+    /// only during the run: on success it clears its values before returning, and a failed
+    /// run's state is dropped here, not pooled. So once `read` has returned (it consumes the
+    /// outputs) this crate holds the only reference and zeroizes the buffer. Should a
+    /// reference remain anyway (`read` kept an output that is the input itself), the buffer
+    /// cannot be written here and the call is an error saying so.
+    ///
+    /// What this does not wipe: the intermediate tensors (activations) tract computes from
+    /// the input inside the run, which tract allocates and frees unwiped.
+    pub(crate) fn run_wiped<R>(
+        &self,
+        input: &mut ModelInput,
+        read: impl FnOnce(TVec<TValue>) -> R,
+    ) -> TractResult<R> {
         let pooled = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut state = match pooled {
             Some(state) => state,
             None => self.plan.spawn()?,
         };
-        let out = state.run(tvec!(input.into()))?;
-        self.idle
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(state);
-        Ok(out)
+        let result = state.run(tvec!(input.shared())).map(read);
+        // A failed run leaves its values in the state: drop it rather than pool it.
+        if result.is_ok() && input.is_exclusive() {
+            self.idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(state);
+        } else {
+            drop(state);
+        }
+        if !input.wipe() {
+            return Err(TractError::msg(
+                "the model's outputs still refer to its input after the run, so the input \
+                 could not be wiped",
+            ));
+        }
+        result
+    }
+}
+
+/// An `f32` model input (a frame or an aligned face, as the model sees it) that this crate
+/// owns and wipes: tract only ever gets a shared handle to the same buffer for the length of
+/// a run ([`Runner::run_wiped`]), and the buffer is zeroized after each run and on drop.
+pub(crate) struct ModelInput(Arc<Tensor>);
+
+impl ModelInput {
+    /// A zeroed input of `shape`.
+    pub(crate) fn zeroed(shape: &[usize]) -> TractResult<Self> {
+        Ok(ModelInput(Arc::new(Tensor::zero::<f32>(shape)?)))
+    }
+
+    /// Lets `fill` write the input's values (row-major, as the shape says).
+    pub(crate) fn fill<R>(&mut self, fill: impl FnOnce(&mut [f32]) -> R) -> TractResult<R> {
+        let tensor = Arc::get_mut(&mut self.0)
+            .ok_or_else(|| TractError::msg("a model input is still shared with a run"))?;
+        let mut plain = tensor.try_as_plain_ram_mut()?;
+        Ok(fill(plain.as_slice_mut::<f32>()?))
+    }
+
+    /// A handle for tract, sharing this buffer.
+    fn shared(&self) -> TValue {
+        self.0.clone().into_tvalue()
+    }
+
+    /// Whether this is the only reference to the buffer.
+    fn is_exclusive(&self) -> bool {
+        Arc::strong_count(&self.0) == 1
+    }
+
+    /// Zeroizes the values; `false` if another reference to the buffer is still alive (then
+    /// it cannot be written here).
+    fn wipe(&mut self) -> bool {
+        let Some(tensor) = Arc::get_mut(&mut self.0) else {
+            return false;
+        };
+        if let Ok(mut plain) = tensor.try_as_plain_ram_mut() {
+            if let Ok(values) = plain.as_slice_mut::<f32>() {
+                values.zeroize();
+            }
+        }
+        true
+    }
+
+    /// The values, for tests.
+    #[cfg(test)]
+    pub(crate) fn values(&self) -> Vec<f32> {
+        self.0
+            .try_as_plain_ram()
+            .and_then(|p| p.as_slice::<f32>().map(<[f32]>::to_vec))
+            .expect("an f32 input")
+    }
+}
+
+impl Drop for ModelInput {
+    fn drop(&mut self) {
+        self.wipe();
     }
 }
 

@@ -121,10 +121,17 @@ impl<P: Purpose, K: TemplateKind> Template<P, K> {
         self.consent.check()
     }
 
-    /// The raw unit vector. Reading it takes the secret out of the template's protection:
-    /// the name is meant to stand out in code review. For evaluation tools only.
-    pub fn expose_secret(&self) -> &[f32] {
-        self.vector.as_slice()
+    /// The raw unit vector, if the template's consent still covers its use (checked first,
+    /// as for every other use: a revoked or expired template exposes nothing).
+    ///
+    /// For evaluation tools only (accuracy against reference outputs, benchmarks): it exists
+    /// only with the crate's non-default `research` feature, which firmware must not enable.
+    /// The slice it returns is the secret itself, outside the template's protection: whatever
+    /// the caller copies from it is neither wiped on drop nor re-checked against the consent.
+    #[cfg(feature = "research")]
+    pub fn expose_secret(&self) -> Result<&[f32], ConsentError> {
+        self.check_consent()?;
+        Ok(self.vector.as_slice())
     }
 }
 

@@ -60,7 +60,7 @@ fn embedding_from_reference_landmarks_matches_reference_embedding() {
             let face = reference_face(rf);
             let probe = ledger.probe_consent::<DoorAccess>(NOTICE).unwrap();
             let t = engine().probe_template(probe, &img.view(), &face).unwrap();
-            let cos = cosine(t.expose_secret(), &floats(&rf["embedding"]));
+            let cos = cosine(t.expose_secret().unwrap(), &floats(&rf["embedding"]));
             assert!(
                 cos >= 0.99,
                 "{name}: cosine {cos:.4} to the reference embedding"

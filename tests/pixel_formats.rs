@@ -60,7 +60,10 @@ fn nv12_and_i420_frames_give_the_same_faces_and_templates_as_rgb() {
             let faces = engine().detect(&view).unwrap();
             assert_same_faces(&what, &faces, &rgb_faces);
             let t = template(&ledger, &view, &largest(&faces));
-            let cos = cosine(t.expose_secret(), reference.expose_secret());
+            let cos = cosine(
+                t.expose_secret().unwrap(),
+                reference.expose_secret().unwrap(),
+            );
             assert!(cos >= 0.99, "{what}: cosine {cos:.4} to the RGB template");
         }
     }

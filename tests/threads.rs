@@ -26,7 +26,12 @@ fn concurrent_streams_get_the_same_templates_as_one_stream() {
         "img30.jpg",
     ];
     let ledger = ConsentLedger::new();
-    let run = |name: &str| probe::<DoorAccess>(&ledger, name).expose_secret().to_vec();
+    let run = |name: &str| {
+        probe::<DoorAccess>(&ledger, name)
+            .expose_secret()
+            .unwrap()
+            .to_vec()
+    };
     let sequential: Vec<Vec<f32>> = names.iter().map(|n| run(n)).collect();
     let concurrent: Vec<Vec<f32>> = std::thread::scope(|s| {
         let handles: Vec<_> = names

@@ -15,7 +15,7 @@ pub use config::DetectorConfig;
 use crate::geometry::{BoundingBox, Point};
 use crate::image::resize::{resize_area_into, PlanarTarget};
 use crate::image::ImageView;
-use crate::model::{self, Interface, ModelError, ModelId, Runner};
+use crate::model::{self, Interface, ModelError, ModelId, ModelInput, Runner};
 
 /// Why detection failed on a frame.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +57,10 @@ const ALIGN: usize = 32;
 const MAX_PREPARED_SIZES: usize = 8;
 
 /// A loaded YuNet face detector. `Send + Sync`: share one between camera streams.
+///
+/// The frame, resized into the model's `f32` input, is wiped after each run (failed runs
+/// included); the activations tract computes from it, and the raw outputs (scores, boxes,
+/// landmarks), are freed unwiped (see [`Engine`](crate::Engine#what-a-run-leaves-in-memory)).
 pub struct Detector {
     /// The parsed graph, specialised to a concrete input size on first use of that size.
     graph: Mutex<InferenceModel>,
@@ -156,40 +160,102 @@ impl Detector {
         faces.clear();
         let ((dw, dh), (pw, ph)) = self.config.input_geometry(image.width(), image.height());
         let runner = self.runner((pw, ph))?;
-        let mut input = Tensor::zero::<f32>(&[1, 3, ph, pw])
-            .map_err(|e| DetectError::Inference(format!("{e:#}")))?;
-        {
-            let mut plain = input
-                .try_as_plain_ram_mut()
-                .map_err(|e| DetectError::Inference(format!("{e:#}")))?;
-            let data = plain
-                .as_slice_mut::<f32>()
-                .map_err(|e| DetectError::Inference(format!("{e:#}")))?;
-            resize_area_into(
-                image,
-                dw,
-                dh,
-                PlanarTarget {
-                    data,
-                    row_stride: pw,
-                    plane_stride: pw * ph,
-                    // YuNet takes BGR.
-                    plane_of_rgb: [2, 1, 0],
-                },
-            );
-        }
-        let outputs = runner
-            .run(input)
-            .map_err(|e| DetectError::Inference(format!("{e:#}")))?;
+        let inference = |e: TractError| DetectError::Inference(format!("{e:#}"));
+        // The frame as the model sees it: wiped after the run and on drop (an early return or
+        // a panic included).
+        let mut input = ModelInput::zeroed(&[1, 3, ph, pw]).map_err(inference)?;
+        input
+            .fill(|data| {
+                resize_area_into(
+                    image,
+                    dw,
+                    dh,
+                    PlanarTarget {
+                        data,
+                        row_stride: pw,
+                        plane_stride: pw * ph,
+                        // YuNet takes BGR.
+                        plane_of_rgb: [2, 1, 0],
+                    },
+                )
+            })
+            .map_err(inference)?;
         let scale = (
             image.width() as f32 / dw as f32,
             image.height() as f32 / dh as f32,
         );
-        decode::decode(&outputs, (pw, ph), scale, &self.config, faces)?;
-        Ok(())
+        runner
+            .run_wiped(&mut input, |outputs| {
+                decode::decode(&outputs, (pw, ph), scale, &self.config, faces)
+            })
+            .map_err(inference)?
     }
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::DETECTOR_FILE;
+
+    /// The project's detector; a missing model fails the test with the fix.
+    fn detector() -> Detector {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(DETECTOR_FILE);
+        assert!(
+            path.is_file(),
+            "{} is missing: {}",
+            path.display(),
+            model::FETCH_HINT
+        );
+        Detector::from_path(path, DetectorConfig::default()).unwrap()
+    }
+
+    fn frame_input(shape: &[usize]) -> ModelInput {
+        let mut input = ModelInput::zeroed(shape).unwrap();
+        input
+            .fill(|d| {
+                for (i, v) in d.iter_mut().enumerate() {
+                    *v = 1.0 + (i % 254) as f32;
+                }
+            })
+            .unwrap();
+        assert!(input.values().iter().all(|v| *v != 0.0));
+        input
+    }
+
+    #[test]
+    fn the_frame_given_to_the_model_is_zero_after_the_run() {
+        let d = detector();
+        let ((_, _), (pw, ph)) = d.config.input_geometry(640, 480);
+        let runner = d.runner((pw, ph)).unwrap();
+        let mut input = frame_input(&[1, 3, ph, pw]);
+        let outputs = runner.run_wiped(&mut input, |o| o.len()).unwrap();
+        assert_eq!(outputs, 12);
+        assert!(input.values().iter().all(|v| *v == 0.0));
+    }
+
+    #[test]
+    fn the_frame_given_to_the_model_is_zero_after_a_failed_run() {
+        let d = detector();
+        let ((_, _), (pw, ph)) = d.config.input_geometry(640, 480);
+        let runner = d.runner((pw, ph)).unwrap();
+        let mut input = frame_input(&[1, 3, ph, pw + 32]);
+        assert!(runner.run_wiped(&mut input, |o| o.len()).is_err());
+        assert!(input.values().iter().all(|v| *v == 0.0));
+    }
+
+    #[test]
+    fn a_pooled_run_state_serves_the_next_frame_after_a_wiped_one() {
+        // A frame with no face, twice: the second run reuses the first one's state.
+        let d = detector();
+        let gray = vec![128u8; 320 * 240 * 3];
+        let view = ImageView::rgb(&gray, 320, 240).unwrap();
+        assert!(d.detect(&view).unwrap().is_empty());
+        assert!(d.detect(&view).unwrap().is_empty());
+    }
 }

@@ -14,7 +14,7 @@ use zeroize::Zeroize;
 pub use spec::{ColorOrder, EmbedderSpec};
 
 use crate::align::AlignedFace;
-use crate::model::{self, Interface, ModelError, ModelId, Runner};
+use crate::model::{self, Interface, ModelError, ModelId, ModelInput, Runner};
 use crate::template::SecretVector;
 
 /// Why an embedding could not be computed.
@@ -38,6 +38,10 @@ pub enum EmbedError {
 }
 
 /// A loaded embedder and its description. `Send + Sync`: share one between camera streams.
+///
+/// The aligned face, as the model's normalised `f32` input, and the raw embedding the model
+/// returns are wiped after each run (failed runs included); the activations tract computes
+/// between them are freed unwiped (see [`Engine`](crate::Engine#what-a-run-leaves-in-memory)).
 pub struct Embedder {
     runner: Runner,
     spec: EmbedderSpec,
@@ -83,11 +87,10 @@ impl Embedder {
         };
         // One dry run: the output size must match the description, or every template would be
         // wrong in a way nothing else notices.
+        let mut input =
+            ModelInput::zeroed(&[1, 3, h, w]).map_err(|e| ModelError::Spec(e.to_string()))?;
         let found = embedder
-            .run_with(
-                Tensor::zero::<f32>(&[1, 3, h, w]).map_err(|e| ModelError::Spec(e.to_string()))?,
-                <[f32]>::len,
-            )
+            .run_with(&mut input, <[f32]>::len)
             .map_err(|e| ModelError::Spec(format!("dry run on {origin} failed: {e}")))?;
         if found != embedder.spec.output_dim {
             return Err(ModelError::Spec(format!(
@@ -108,20 +111,30 @@ impl Embedder {
         self.id
     }
 
-    /// Runs the model and hands its output to `f` without copying it, then wipes the output
-    /// (the raw embedding is as secret as the normalised one).
-    fn run_with<R>(&self, input: Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R, EmbedError> {
+    /// Runs the model on `input` and hands its output to `f` without copying it, then wipes
+    /// the output (the raw embedding is as secret as the normalised one) and `input` (the
+    /// face as the model sees it), on success and on failure alike.
+    fn run_with<R>(
+        &self,
+        input: &mut ModelInput,
+        f: impl FnOnce(&[f32]) -> R,
+    ) -> Result<R, EmbedError> {
         let inference = |e: TractError| EmbedError::Inference(format!("{e:#}"));
-        let mut outputs = self.runner.run(input).map_err(inference)?;
-        if outputs.is_empty() {
-            return Err(EmbedError::Inference("model returned no output".into()));
-        }
-        let mut out = outputs.swap_remove(0).into_tensor();
-        let mut plain = out.try_as_plain_ram_mut().map_err(inference)?;
-        let values = plain.as_slice_mut::<f32>().map_err(inference)?;
-        let result = f(values);
-        values.zeroize();
-        Ok(result)
+        self.runner
+            .run_wiped(input, |mut outputs| {
+                if outputs.is_empty() {
+                    return Err(EmbedError::Inference("model returned no output".into()));
+                }
+                // Ours alone once the other outputs are dropped: then it is written in place.
+                let mut out = outputs.swap_remove(0).into_tensor();
+                drop(outputs);
+                let mut plain = out.try_as_plain_ram_mut().map_err(inference)?;
+                let values = plain.as_slice_mut::<f32>().map_err(inference)?;
+                let result = f(values);
+                values.zeroize();
+                Ok(result)
+            })
+            .map_err(inference)?
     }
 
     /// Computes the L2-normalised embedding of an aligned face. Crate-private: templates are
@@ -139,21 +152,91 @@ impl Embedder {
         let (w, h) = (a.width as usize, a.height as usize);
         let plane = w * h;
         let inference = |e: TractError| EmbedError::Inference(format!("{e:#}"));
-        let mut input = Tensor::zero::<f32>(&[1, 3, h, w]).map_err(inference)?;
+        // Wiped after the run and on drop (an early return or a panic included).
+        let mut input = ModelInput::zeroed(&[1, 3, h, w]).map_err(inference)?;
         let order = match self.spec.color_order {
             ColorOrder::Rgb => [0, 1, 2],
             ColorOrder::Bgr => [2, 1, 0],
         };
-        {
-            let mut plain = input.try_as_plain_ram_mut().map_err(inference)?;
-            let data = plain.as_slice_mut::<f32>().map_err(inference)?;
-            for (i, px) in face.rgb().chunks_exact(3).enumerate() {
-                for (c, &src) in order.iter().enumerate() {
-                    data[c * plane + i] = (px[src] - self.spec.mean[c]) / self.spec.std[c];
+        input
+            .fill(|data| {
+                for (i, px) in face.rgb().chunks_exact(3).enumerate() {
+                    for (c, &src) in order.iter().enumerate() {
+                        data[c * plane + i] = (px[src] - self.spec.mean[c]) / self.spec.std[c];
+                    }
                 }
-            }
-        }
-        self.run_with(input, SecretVector::normalized)?
+            })
+            .map_err(inference)?;
+        self.run_with(&mut input, SecretVector::normalized)?
             .ok_or(EmbedError::Degenerate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{EMBEDDER_FILE, EMBEDDER_SPEC_FILE};
+
+    /// The project's embedder; a missing model fails the test with the fix.
+    fn embedder() -> Embedder {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let path = dir.join(EMBEDDER_FILE);
+        assert!(
+            path.is_file(),
+            "{} is missing: {}",
+            path.display(),
+            model::FETCH_HINT
+        );
+        let spec = EmbedderSpec::from_file(dir.join(EMBEDDER_SPEC_FILE)).unwrap();
+        Embedder::from_path(path, spec).unwrap()
+    }
+
+    /// An input of `shape` holding a face-like pattern (no zero value).
+    fn filled(shape: &[usize]) -> ModelInput {
+        let mut input = ModelInput::zeroed(shape).unwrap();
+        input
+            .fill(|d| {
+                for (i, v) in d.iter_mut().enumerate() {
+                    *v = (i % 251) as f32 / 125.0 - 1.004;
+                }
+            })
+            .unwrap();
+        assert!(input.values().iter().all(|v| *v != 0.0));
+        input
+    }
+
+    #[test]
+    fn the_face_given_to_the_model_is_zero_after_the_run() {
+        let e = embedder();
+        let a = &e.spec.alignment;
+        let mut input = filled(&[1, 3, a.height as usize, a.width as usize]);
+        let mut seen = Vec::new();
+        let len = e
+            .run_with(&mut input, |out| {
+                seen = out.to_vec();
+                out.len()
+            })
+            .unwrap();
+        assert_eq!(len, e.spec.output_dim);
+        assert!(seen.iter().any(|v| *v != 0.0), "the model ran on the input");
+        assert!(input.values().iter().all(|v| *v == 0.0));
+    }
+
+    #[test]
+    fn the_face_given_to_the_model_is_zero_after_a_failed_run() {
+        let e = embedder();
+        let a = &e.spec.alignment;
+        // One row too many: tract refuses the input.
+        let mut input = filled(&[1, 3, a.height as usize + 1, a.width as usize]);
+        let err = e.run_with(&mut input, <[f32]>::len).unwrap_err();
+        assert!(matches!(err, EmbedError::Inference(_)), "{err:?}");
+        assert!(input.values().iter().all(|v| *v == 0.0));
+        // And a good run after it still works: no state was left holding the input.
+        let mut input = filled(&[1, 3, a.height as usize, a.width as usize]);
+        assert_eq!(
+            e.run_with(&mut input, <[f32]>::len).unwrap(),
+            e.spec.output_dim
+        );
+        assert!(input.values().iter().all(|v| *v == 0.0));
     }
 }

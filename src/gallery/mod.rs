@@ -36,21 +36,34 @@ struct SearchConfig {
     threads: usize,
 }
 
+/// One enrolled subject's place in the index.
+struct SubjectRows {
+    /// The subject's group in the index (one candidate per group in a search).
+    group: u32,
+    /// The index rows holding the subject's templates, in no order; kept in step with every
+    /// `swap_remove`, so that a 1:1 verification scores these rows and no other.
+    rows: Vec<usize>,
+}
+
 struct Store {
+    /// The model of the templates held; `None` while the gallery is empty, so that once every
+    /// template of an old model is erased, templates of a new one can be enrolled.
     model: Option<ModelId>,
-    /// Created with the first template, whose length fixes the dimension.
+    /// Created with the first template, whose length fixes the dimension; dropped again with
+    /// the last one.
     index: Option<Index>,
     /// `owners[row]` is the consent of index row `row`.
     owners: Vec<Arc<ConsentCell>>,
-    /// Each enrolled subject's group in the index, and how many rows it has.
-    subjects: HashMap<SubjectId, (u32, usize)>,
+    /// Each enrolled subject's group and rows.
+    subjects: HashMap<SubjectId, SubjectRows>,
     next_group: u32,
     matcher: Matcher,
     search: SearchConfig,
 }
 
 impl Store {
-    /// Erases every row whose owner satisfies `ended`; returns how many.
+    /// Erases every row whose owner satisfies `ended`; returns how many. Once the last row
+    /// is gone, the gallery forgets its model and dimension.
     fn erase_where(&mut self, ended: impl Fn(&ConsentCell) -> bool) -> usize {
         let Some(index) = self.index.as_mut() else {
             return 0;
@@ -58,35 +71,59 @@ impl Store {
         let mut erased = 0;
         for row in (0..self.owners.len()).rev() {
             if ended(&self.owners[row]) {
+                let last = self.owners.len() - 1;
                 index
                     .swap_remove(row)
                     .expect("owners and index rows are kept in step");
                 let owner = self.owners.swap_remove(row);
                 if let Some(subject) = &owner.subject {
-                    if let Some((_, rows)) = self.subjects.get_mut(subject) {
-                        *rows -= 1;
-                        if *rows == 0 {
-                            self.subjects.remove(subject);
+                    let emptied = self.subjects.get_mut(subject).is_some_and(|s| {
+                        if let Some(at) = s.rows.iter().position(|&r| r == row) {
+                            s.rows.swap_remove(at);
+                        }
+                        s.rows.is_empty()
+                    });
+                    if emptied {
+                        self.subjects.remove(subject);
+                    }
+                }
+                // The last row now sits at `row`: its subject's list follows it.
+                if row != last {
+                    if let Some(s) = self.owners[row]
+                        .subject
+                        .as_ref()
+                        .and_then(|subject| self.subjects.get_mut(subject))
+                    {
+                        if let Some(r) = s.rows.iter_mut().find(|r| **r == last) {
+                            *r = row;
                         }
                     }
                 }
                 erased += 1;
             }
         }
+        if self.owners.is_empty() {
+            self.index = None;
+            self.model = None;
+        }
         erased
     }
 
-    /// Counts one more row for `subject`, giving it the next group if it is new.
-    fn add_row_of(&mut self, subject: &SubjectId) {
+    /// Records `row` as one of `subject`'s, giving the subject the next group if it is new.
+    fn add_row_of(&mut self, subject: &SubjectId, row: usize) {
         let next = &mut self.next_group;
         self.subjects
             .entry(subject.clone())
             .or_insert_with(|| {
                 let group = *next;
                 *next = next.wrapping_add(1);
-                (group, 0)
+                SubjectRows {
+                    group,
+                    rows: Vec::new(),
+                }
             })
-            .1 += 1;
+            .rows
+            .push(row);
     }
 }
 
@@ -201,22 +238,21 @@ impl Shared {
             .expect("enrolment templates name their subject");
         let store = &mut *store;
         let group = match store.subjects.get(subject) {
-            Some(&(group, _)) => group,
+            Some(s) => s.group,
             None => store.next_group,
         };
-        match &mut store.index {
-            Some(index) => {
-                index.push(vector, group)?;
-            }
+        let row = match &mut store.index {
+            Some(index) => index.push(vector, group)?,
             None => {
                 // Kept only once the first template is in, so that a refused first template
                 // cannot fix the dimension.
                 let mut index = Index::new(vector.len())?;
-                index.push(vector, group)?;
+                let row = index.push(vector, group)?;
                 store.index = Some(index);
+                row
             }
-        }
-        store.add_row_of(subject);
+        };
+        store.add_row_of(subject, row);
         store.model = Some(model);
         store.owners.push(consent.clone());
         Ok(())
@@ -251,6 +287,42 @@ impl Shared {
                     .all(|h| store.owners[h.row].check_at(now).is_ok())
                 {
                     return Ok(hits.iter().map(|h| store.candidate(h)).collect());
+                }
+            }
+            self.erase_ended(now);
+        }
+    }
+
+    /// 1:1 verification of a claimed identity: the best exact score of `subject`'s templates
+    /// here against `probe`, or `None` if `subject` has none. The probe is refused as by
+    /// [`identify`](Self::identify) (consent ended, another ledger or purpose, another model,
+    /// a malformed vector), and a template whose consent has ended never scores: if one of
+    /// `subject`'s templates has expired, every expired template is erased first.
+    ///
+    /// Cost: a hash lookup, then one `f32` dot product per template of `subject`
+    /// (`O(templates of subject · dim)`), whatever the number of enrolled subjects; plus,
+    /// only when an expired template of `subject` is met, one pass over the gallery to erase
+    /// the expired ones (each expiry is erased once). A loop of claims therefore costs linear
+    /// time in the number of claims, not in claims × gallery size.
+    pub(crate) fn best_score_of(
+        &self,
+        subject: &SubjectId,
+        probe: &[f32],
+        model: ModelId,
+        consent: &ConsentCell,
+    ) -> Result<Option<f32>, MatchError> {
+        self.admit(consent)?;
+        let now = consent.now();
+        loop {
+            {
+                let store = self.read();
+                let (Some(stored), Some(index)) = (store.model, store.index.as_ref()) else {
+                    return Ok(None);
+                };
+                same_model(stored, model)?;
+                let rows = store.subjects.get(subject).map_or(&[][..], |s| &s.rows[..]);
+                if rows.iter().all(|&r| store.owners[r].check_at(now).is_ok()) {
+                    return Ok(index.best_among(probe, rows, None)?.map(|hit| hit.score));
                 }
             }
             self.erase_ended(now);
@@ -402,3 +474,6 @@ impl<P: Purpose> std::fmt::Debug for Gallery<P> {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,8 @@
 //! Area-averaging resize (OpenCV's `INTER_AREA`) from any pixel format into a planar float
 //! tensor, one source row at a time: the whole frame is never converted to RGB.
 
+use zeroize::Zeroizing;
+
 use super::ImageView;
 
 /// Source pixels contributing to one destination pixel along one axis, with their weights.
@@ -65,9 +67,10 @@ pub(crate) fn resize_area_into(src: &ImageView, dst_w: usize, dst_h: usize, targ
     debug_assert!(dst_w >= 1 && dst_h >= 1 && dst_w <= sw && dst_h <= sh);
     let xs = AxisTaps::area(sw, dst_w);
     let ys = AxisTaps::area(sh, dst_h);
-    let mut src_row = vec![0.0f32; sw * 3];
-    let mut h_row = vec![0.0f32; dst_w * 3];
-    let mut acc = vec![0.0f32; dst_w * 3];
+    // Rows of the frame: wiped on drop.
+    let mut src_row = Zeroizing::new(vec![0.0f32; sw * 3]);
+    let mut h_row = Zeroizing::new(vec![0.0f32; dst_w * 3]);
+    let mut acc = Zeroizing::new(vec![0.0f32; dst_w * 3]);
     let mut cached_row = usize::MAX;
     for oy in 0..dst_h {
         acc.fill(0.0);
@@ -82,7 +85,7 @@ pub(crate) fn resize_area_into(src: &ImageView, dst_w: usize, dst_h: usize, targ
                 horizontal_pass(&xs, &src_row, &mut h_row);
                 cached_row = sy;
             }
-            for (a, h) in acc.iter_mut().zip(&h_row) {
+            for (a, h) in acc.iter_mut().zip(h_row.iter()) {
                 *a += wgt * h;
             }
         }

@@ -728,7 +728,8 @@ impl Vault {
     }
 
     /// 1:1 verification of a claimed identity: the best score of `subject`'s templates of the
-    /// probe's purpose against the probe. Recorded in the audit log.
+    /// probe's purpose against the probe. Only that subject's templates are scored (one dot
+    /// product each), whatever the size of the gallery. Recorded in the audit log.
     pub fn verify<P: Purpose>(
         &self,
         probe: &ProbeTemplate<P>,
@@ -736,31 +737,27 @@ impl Vault {
     ) -> Result<Decision, Error> {
         self.sweep_due()?;
         let shared = self.lock().gallery(&self.ledger, &probe.consent.purpose);
-        let everyone = shared.subject_count().max(1);
-        let found = shared.identify(
+        // Only the claimed subject's templates are scored (see `best_score_of` for the cost).
+        let best = shared.best_score_of(
+            subject,
             probe.vector.as_slice(),
             probe.model,
             &probe.consent,
-            everyone,
         )?;
-        let matcher = shared.matcher();
-        let found = found.iter().find(|c| &c.subject == subject);
-        let decision = found.map(|c| matcher.decide(c.score));
+        let decision = best.map(|score| shared.matcher().decide(score));
         let mut inner = self.lock();
         // The claim is recorded against the consent it was checked against: by number, so
         // that the entry names nobody once that consent ends. A claim of someone with no
         // active consent for the purpose names nobody at all.
-        let consent = found.map(|c| c.consent.get()).or_else(|| {
-            inner
-                .consents
-                .values()
-                .find(|c| {
-                    c.key.is_some()
-                        && c.record.subject.as_ref() == Some(subject)
-                        && *c.record.purpose == *probe.consent.purpose
-                })
-                .map(|c| c.record.id.get())
-        });
+        let consent = inner
+            .consents
+            .values()
+            .find(|c| {
+                c.key.is_some()
+                    && c.record.subject.as_ref() == Some(subject)
+                    && *c.record.purpose == *probe.consent.purpose
+            })
+            .map(|c| c.record.id.get());
         // Recorded whatever the outcome, a claim of someone not enrolled included.
         inner.append(
             self.now(),

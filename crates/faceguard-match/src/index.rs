@@ -3,7 +3,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::kernels::{Kernels, MAX_I8_LEN};
 use crate::quant::{quantise, Quantised};
@@ -301,6 +301,41 @@ impl Index {
         })
     }
 
+    /// The best exact `f32` score of `query` (unit length) among `rows`, with its row and
+    /// group; `None` if `rows` is empty. Ties go to the lower row, as in [`search`](Self::search).
+    ///
+    /// For 1:1 verification against the rows of one claimed identity: it costs a check of
+    /// the query (`O(dim)`) plus one `f32` dot product per row asked for (`O(rows.len() ·
+    /// dim)`), whatever the size of the index, and scores exactly as the exact searches do.
+    /// The query is checked (length, finite, unit length) even when `rows` is empty.
+    pub fn best_among(
+        &self,
+        query: &[f32],
+        rows: &[usize],
+        kernels: Option<Kernels>,
+    ) -> Result<Option<Hit>, IndexError> {
+        for &row in rows {
+            self.check_row(row)?;
+        }
+        self.check_query(query)?;
+        // Padded as the rows are, for the kernels; wiped on drop (it is a probe template).
+        let mut padded = Zeroizing::new(vec![0.0f32; self.layout.f32_stride]);
+        padded[..self.layout.dim].copy_from_slice(query);
+        let kernels = kernels.unwrap_or_else(Kernels::detected);
+        let mut best: Option<Hit> = None;
+        for &row in rows {
+            let hit = Hit {
+                row,
+                group: self.store.meta(row).group,
+                score: kernels.dot_f32(&padded, self.store.f32_row(row)),
+            };
+            if best.is_none_or(|b| hit.score > b.score || (hit.score == b.score && row < b.row)) {
+                best = Some(hit);
+            }
+        }
+        Ok(best)
+    }
+
     /// Reads the whole `f32` column (the bytes an exact scan reads) with `threads` threads
     /// and nothing else: the streaming-read bound that an exact scan is measured against.
     pub fn stream_f32(&self, threads: usize, kernels: Option<Kernels>) -> u64 {
@@ -325,12 +360,13 @@ impl Index {
         }
     }
 
-    /// Validates `v` and computes its three forms.
-    pub(crate) fn prepare(&self, v: &[f32]) -> Result<Prepared, IndexError> {
-        let l = self.layout;
-        if v.len() != l.dim {
+    /// Checks that `v` has the index's dimension, is finite and has unit length; returns
+    /// its norm.
+    fn check_query(&self, v: &[f32]) -> Result<f32, IndexError> {
+        let dim = self.layout.dim;
+        if v.len() != dim {
             return Err(IndexError::DimensionMismatch {
-                expected: l.dim,
+                expected: dim,
                 got: v.len(),
             });
         }
@@ -341,6 +377,13 @@ impl Index {
         if (norm - 1.0).abs() > UNIT_TOLERANCE {
             return Err(IndexError::NotUnit(norm));
         }
+        Ok(norm)
+    }
+
+    /// Validates `v` and computes its three forms.
+    pub(crate) fn prepare(&self, v: &[f32]) -> Result<Prepared, IndexError> {
+        let l = self.layout;
+        let norm = self.check_query(v)?;
         let mut q = Prepared {
             f32s: vec![0.0; l.f32_stride],
             i8s: vec![0; l.i8_stride],

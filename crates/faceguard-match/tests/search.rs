@@ -218,6 +218,59 @@ fn removed_rows_are_never_found_and_the_last_row_takes_their_place() {
 }
 
 #[test]
+fn best_among_scores_exactly_the_rows_asked_for() {
+    let mut rng = SplitMix64::new(11);
+    let rows = clustered(&mut rng, 2_000, 128, 40);
+    // Group = cluster: each group's rows are spread over the whole index.
+    let index = build(&rows, |i| (i % 40) as u32);
+    for (probe, group) in [(5usize, 5u32), (1_234, 17), (77, 3)] {
+        let q = &rows[probe];
+        let mine: Vec<usize> = (0..rows.len())
+            .filter(|i| i % 40 == group as usize)
+            .collect();
+        let got = index.best_among(q, &mine, None).unwrap().unwrap();
+        // The exact search's best hit for this group, by brute force over every row.
+        let all = index
+            .search(
+                q,
+                &SearchOptions::new(40)
+                    .per_group(true)
+                    .method(Method::ExactF32),
+            )
+            .unwrap()
+            .hits;
+        let want = all.iter().find(|h| h.group == group).unwrap();
+        assert_eq!((got.row, got.group), (want.row, want.group));
+        assert!((got.score - want.score).abs() <= 1e-6, "{got:?} {want:?}");
+        for kernels in families() {
+            let k = index.best_among(q, &mine, Some(kernels)).unwrap().unwrap();
+            assert_eq!(k.row, got.row);
+            assert!((k.score - got.score).abs() <= 1e-5);
+        }
+    }
+    assert_eq!(index.best_among(&rows[0], &[], None), Ok(None));
+    assert_eq!(
+        index.best_among(&rows[0], &[2_000], None),
+        Err(IndexError::NoSuchRow {
+            row: 2_000,
+            len: 2_000
+        })
+    );
+    // The query is checked even when no row is asked for.
+    assert_eq!(
+        index.best_among(&[1.0; 3], &[], None),
+        Err(IndexError::DimensionMismatch {
+            expected: 128,
+            got: 3
+        })
+    );
+    assert!(matches!(
+        index.best_among(&[0.5; 128], &[0], None),
+        Err(IndexError::NotUnit(_))
+    ));
+}
+
+#[test]
 fn small_and_empty_indexes_return_what_they_hold() {
     let mut index = Index::new(16).unwrap();
     let q = normalise(vec![1.0; 16]);

@@ -382,7 +382,7 @@ fn embed_all(
                             };
                             let consent = ledger.probe_consent::<CliEvaluation>(NOTICE)?;
                             let template = engine.probe_template(consent, &view, face)?;
-                            Ok(Some(Zeroizing::new(template.expose_secret().to_vec())))
+                            Ok(Some(Zeroizing::new(template.expose_secret()?.to_vec())))
                         })
                         .collect()
                 })
