@@ -1,10 +1,15 @@
 /*
  * faceguard: on-device face recognition with privacy built in. C API.
  *
- * Every function returns an fg_status (FG_OK = 0) unless it frees or describes; out-parameters
- * are written only on FG_OK; every pointer argument is checked for NULL (FG_ERR_NULL_POINTER)
- * and every buffer comes with its length; no panic crosses the boundary (FG_ERR_INTERNAL).
- * fg_status_str() gives a static message for each status.
+ * Every function returns an fg_status (FG_OK = 0) unless it frees or describes. Out-parameters
+ * are written only on FG_OK, with one exception: when fg_detect returns FG_ERR_BUFFER_TOO_SMALL,
+ * *count is the number of faces found, the capacity a retry needs (as snprintf returns the
+ * length it needed); fg_detect never drops a face silently. Every pointer argument is checked
+ * for NULL (FG_ERR_NULL_POINTER) and every buffer comes with its length. No panic crosses the
+ * boundary, _free included: the call returns FG_ERR_INTERNAL, and a vault handle that saw one
+ * refuses further calls (FG_ERR_VAULT_POISONED) until it is freed and the vault opened again.
+ * fg_status_str() takes any int32_t: a static message for each status, "unknown status" for
+ * any other value (a code of a newer version, garbage).
  *
  * Thread-safety: fg_engine and fg_vault handles may be shared between threads and used
  * concurrently; free each once, after every other call using it has returned.
@@ -35,6 +40,10 @@
 
 // Patch version.
 #define FG_VERSION_PATCH 0
+
+// The most faces one frame yields (the detector keeps the strongest this many): an array of
+// `FG_MAX_FACES` elements is always large enough for `fg_detect`.
+#define FG_MAX_FACES 256
 
 // Longest subject id, in bytes (without the terminating NUL).
 #define FG_SUBJECT_MAX 128
@@ -84,15 +93,24 @@ typedef enum fg_status {
     FG_ERR_CORRUPT = 32,
     // A vault file was replaced by an older copy of itself.
     FG_ERR_ROLLED_BACK = 33,
-    // No vault at this place (or `create` where one exists).
+    // No vault at this place.
     FG_ERR_NO_VAULT = 34,
     // A file-system operation failed.
     FG_ERR_IO = 35,
-    // A write failed earlier: close the vault and open it again to recover.
+    // A write failed, or a call panicked (`FG_ERR_INTERNAL`), earlier on this vault handle,
+    // so what reached the flash is unknown: the vault refuses every change (and, after a
+    // panic, every call on this handle). Free it with `fg_vault_free` and open the vault
+    // again, which recovers it.
     FG_ERR_VAULT_POISONED = 36,
     // The vault is open in another handle or process (one writer at a time).
     FG_ERR_VAULT_BUSY = 37,
-    // A bug in faceguard (a caught panic). Nothing was changed.
+    // `fg_vault_create` where a vault already exists.
+    FG_ERR_VAULT_EXISTS = 38,
+    // A bug in faceguard (a caught panic): the call did not complete, and no out-parameter
+    // was written. The panic may have struck mid-write, so if the call was given a vault,
+    // that vault handle refuses every further call (`FG_ERR_VAULT_POISONED`) until it is
+    // freed with `fg_vault_free` and the vault opened again, which recovers it as after a
+    // power cut (to the state before the interrupted write, or after it).
     FG_ERR_INTERNAL = 99,
 } fg_status;
 
@@ -218,16 +236,22 @@ enum fg_status fg_engine_new_from_memory(const uint8_t *detector_model,
                                          const char *embedder_spec_json,
                                          struct fg_engine **out);
 
-// Frees an engine (NULL is a no-op).
+// Frees an engine (NULL is a no-op). Runs under the panic boundary like every call: a panic
+// while freeing is caught and never unwinds into C.
 //
 // # Safety
 // `engine` is NULL or was returned by `fg_engine_new*` and not freed yet, and no other call
 // is using it.
 void fg_engine_free(struct fg_engine *engine);
 
-// Detects faces in `image`, strongest first, into the caller's array `faces` of `capacity`
-// elements; `*count` receives how many were written (faces beyond `capacity`, the weakest,
-// are dropped).
+// Detects every face in `image` (at most `FG_MAX_FACES`), strongest first, into the
+// caller's array `faces` of `capacity` elements; `*count` receives how many.
+//
+// Never drops a face: if more faces are found than `capacity`, returns
+// `FG_ERR_BUFFER_TOO_SMALL`, writes nothing to `faces`, and sets `*count` to the number
+// found, the capacity a retry needs (as `snprintf` returns the length it needed). This is
+// the one exception to "out-parameters are written only on `FG_OK`". For only the strongest
+// few faces, use `fg_detect_strongest`.
 //
 // # Safety
 // `engine` and `image` are NULL or valid; the image's planes are valid for their lengths;
@@ -238,11 +262,29 @@ enum fg_status fg_detect(const struct fg_engine *engine,
                          size_t capacity,
                          size_t *count);
 
-// A static, NUL-terminated English sentence for `status` (never NULL; do not free).
-const char *fg_status_str(enum fg_status status);
+// Detects the faces in `image` (at most `FG_MAX_FACES`) and writes the strongest of them,
+// strongest first, into the caller's array `faces` of `capacity` elements, leaving out the
+// weaker ones on purpose: `*written` receives how many were written (at most `capacity`),
+// `*found` how many were found in all. `written` and `found` must be different variables
+// (`FG_ERR_INVALID_ARGUMENT`).
+//
+// # Safety
+// As for `fg_detect`; `written` and `found` are NULL or valid for a write.
+enum fg_status fg_detect_strongest(const struct fg_engine *engine,
+                                   const struct fg_image *image,
+                                   struct fg_face *faces,
+                                   size_t capacity,
+                                   size_t *written,
+                                   size_t *found);
+
+// A static, NUL-terminated English sentence for `status` (never NULL; do not free). Takes
+// any integer, so that an `fg_status` passes as it is and a value that is not one of them
+// (a code from a newer library, garbage) is answered safely: "unknown status".
+const char *fg_status_str(int32_t status);
 
 // Creates a vault in directory `dir` (created if needed) under the 32-byte `key`, which the
 // caller keeps (in a secure element) and wipes from its own memory. `*out` is the open vault.
+// `FG_ERR_VAULT_EXISTS` if `dir` already holds a vault (open it with `fg_vault_open`).
 //
 // # Safety
 // `dir` is NULL or NUL-terminated; `key` is NULL or valid for `key_len` bytes; `out` is NULL
@@ -263,7 +305,9 @@ enum fg_status fg_vault_open(const char *dir,
                              size_t key_len,
                              struct fg_vault **out);
 
-// Closes a vault, wiping its keys and templates from memory (NULL is a no-op).
+// Closes a vault, wiping its keys and templates from memory and releasing its lock (NULL is
+// a no-op). Runs under the panic boundary like every call: a panic while closing is caught
+// and never unwinds into C.
 //
 // # Safety
 // `vault` is NULL or was returned by `fg_vault_create`/`fg_vault_open` and not freed yet,
@@ -288,15 +332,32 @@ enum fg_status fg_vault_grant(const struct fg_vault *vault,
 // `vault` is NULL or valid.
 enum fg_status fg_vault_revoke(const struct fg_vault *vault, uint64_t consent);
 
-// Revokes every active consent of `subject` (a deletion request) and purges the templates
-// from the files; `*revoked` receives the number of consents revoked.
-// `FG_ERR_UNKNOWN_SUBJECT` if it has none.
+// Revokes every active consent of `subject` (a deletion request): each is recorded, its data
+// key destroyed and its templates erased from memory; what remains of them in the vault's
+// files can no longer be decrypted, and `fg_vault_compact` takes it out. `*revoked` receives
+// the number of consents revoked. `FG_ERR_UNKNOWN_SUBJECT` if it has none.
+//
+// Each consent is revoked by its own commit, one after the other (a subject with one
+// consent: one commit). If one fails, the consents before it stay revoked (a revocation is
+// never undone) and no count is written: call again, after reopening the vault if the
+// status is `FG_ERR_VAULT_POISONED`, to revoke the rest.
 //
 // # Safety
 // Pointers are NULL or valid; `subject` NUL-terminated.
 enum fg_status fg_vault_revoke_subject(const struct fg_vault *vault,
                                        const char *subject,
                                        size_t *revoked);
+
+// Takes the templates of ended (revoked or expired) consents out of the vault's files, in
+// one commit: their bytes, undecryptable since their data keys were destroyed, are dropped
+// from the journal, which is rewritten atomically; only their hashes stay, so that the audit
+// chain still verifies, and the compaction is itself recorded in the audit log. `*purged`
+// receives the number of templates purged (0, and nothing written, if there were none).
+// Call it after `fg_vault_revoke`, `fg_vault_revoke_subject` or `fg_vault_sweep_expired`.
+//
+// # Safety
+// Pointers are NULL or valid.
+enum fg_status fg_vault_compact(const struct fg_vault *vault, uint64_t *purged);
 
 // The template of `face` in `image`, under consent `consent` (its purpose is the consent's),
 // sealed into the vault. `FG_ERR_CONSENT_REVOKED`/`_EXPIRED`/`_UNKNOWN` if it does not cover
@@ -350,9 +411,10 @@ enum fg_status fg_vault_verify(const struct fg_vault *vault,
 // Pointers are NULL or valid.
 enum fg_status fg_vault_subject_count(const struct fg_vault *vault, size_t *count);
 
-// Ends every consent past its expiry (keys destroyed, templates erased, recorded);
-// `*ended` receives how many. Run it periodically; opening a vault and each search run it
-// too.
+// Ends every consent past its expiry, in one commit (recorded, data keys destroyed,
+// templates erased from memory); `*ended` receives how many. Run it periodically; opening a
+// vault and each search run it too. What remains of the templates in the vault's files can
+// no longer be decrypted; `fg_vault_compact` takes it out.
 //
 // # Safety
 // Pointers are NULL or valid.

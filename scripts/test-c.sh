@@ -55,6 +55,7 @@ cargo run --quiet --release --example nv12_frames -- "$out/frames"
     $libs "${ldflags[@]}" -o "$out/misuse"
 "$out/camera_loop" models "$out/frames" "$out/vault" | tee "$out/camera_loop.log"
 grep -q "no longer found" "$out/camera_loop.log"
+grep -q "1 template purged from the files" "$out/camera_loop.log"
 read -r first w h ys uvs _ <"$out/frames/frames.txt"
 "$out/misuse" models "$out/frames/$first" "$w" "$h" "$ys" "$uvs" "$out/misuse-run"
 

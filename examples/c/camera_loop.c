@@ -9,8 +9,9 @@
  *
  * The loop: load the models; open an encrypted vault under a key from the "secure element";
  * for each person's first frame, take their consent and enrol the largest face; identify
- * the largest face of every other frame; honour a deletion request; verify the audit log;
- * shut down cleanly. Exit status 0 if every step succeeded and at least MIN_PERCENT (default
+ * the largest face of every other frame; honour a deletion request (revocation, then
+ * compaction: the template's bytes leave the vault's files); verify the audit log; shut down
+ * cleanly. Exit status 0 if every step succeeded and at least MIN_PERCENT (default
  * 90) of the probes were identified correctly.
  */
 #include <stdio.h>
@@ -20,7 +21,6 @@
 #include "faceguard.h"
 
 #define MAX_FRAMES 256
-#define MAX_FACES 16
 
 static const char *PURPOSE = "door-access";
 static const char *ENROL_NOTICE =
@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
     CHECK(fg_vault_create(vault_dir, key, sizeof key, &vault));
     memset(key, 0, sizeof key); /* the library keeps its own copy, wiped on close */
 
-    fg_face faces[MAX_FACES];
+    fg_face faces[FG_MAX_FACES]; /* always room for every face fg_detect finds */
     size_t n_faces = 0;
     fg_image image;
     char first_person[FG_SUBJECT_MAX + 1] = "";
@@ -143,7 +143,7 @@ int main(int argc, char **argv) {
         pixels = load_frame(frames_dir, f, &image);
         if (!pixels)
             goto fail;
-        CHECK(fg_detect(engine, &image, faces, MAX_FACES, &n_faces));
+        CHECK(fg_detect(engine, &image, faces, FG_MAX_FACES, &n_faces));
         int face = largest(faces, n_faces);
         int new_person = i == 0 || strcmp(frames[i - 1].identity, f->identity) != 0;
         if (face < 0) {
@@ -178,13 +178,13 @@ int main(int argc, char **argv) {
     CHECK(fg_vault_subject_count(vault, &subjects));
     printf("identified %zu/%zu; %zu subjects enrolled\n", right, probes, subjects);
 
-    /* A deletion request: keys destroyed, templates purged; the person is not found again. */
+    /* A deletion request: keys destroyed, templates erased; the person is not found again. */
     size_t revoked = 0;
     CHECK(fg_vault_revoke_subject(vault, first_person, &revoked));
     pixels = load_frame(frames_dir, &frames[first_person_probe], &image);
     if (!pixels)
         goto fail;
-    CHECK(fg_detect(engine, &image, faces, MAX_FACES, &n_faces));
+    CHECK(fg_detect(engine, &image, faces, FG_MAX_FACES, &n_faces));
     int face = largest(faces, n_faces);
     if (face >= 0) {
         fg_candidate best[1];
@@ -199,6 +199,13 @@ int main(int argc, char **argv) {
     }
     free(pixels);
     pixels = NULL;
+    /* Then compaction takes the (now undecryptable) template bytes out of the files. */
+    uint64_t purged = 0;
+    CHECK(fg_vault_compact(vault, &purged));
+    printf("compacted: %llu template%s purged from the files\n", (unsigned long long)purged,
+           purged == 1 ? "" : "s");
+    if (purged == 0)
+        goto fail;
 
     uint64_t entries = 0;
     CHECK(fg_vault_audit_verify(vault, &entries));

@@ -4,7 +4,8 @@
  *
  *   misuse MODELS_DIR FRAME.nv12 WIDTH HEIGHT Y_STRIDE UV_STRIDE SCRATCH_DIR
  *
- * The frame must show one face. Exit status 0 if every row returns its expected status.
+ * The frame must show one face; the test puts two copies of it side by side for a frame with
+ * two faces. Exit status 0 if every row returns its expected status.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 static fg_engine *engine;
 static fg_vault *vault;
 static fg_image frame;   /* a good NV12 frame */
+static fg_image pair;    /* two copies of it side by side: two faces */
 static fg_face face;     /* its face */
 static uint64_t consent; /* an active consent for "door-access" */
 static uint8_t key[32];
@@ -366,6 +368,132 @@ static fg_status memory_null_embedder(void) {
     return fg_engine_new_from_memory(junk, sizeof junk, NULL, 8, NULL, &new_engine);
 }
 
+/* fg_status_str takes any integer: a code from a newer library, or garbage, gets a message. */
+static fg_status status_str_unknown(int32_t code) {
+    const char *text = fg_status_str(code);
+    return text && strstr(text, "unknown status") ? FG_OK : FG_ERR_INTERNAL;
+}
+static fg_status status_str_minus_one(void) { return status_str_unknown(-1); }
+static fg_status status_str_12345(void) { return status_str_unknown(12345); }
+static fg_status status_str_int32_max(void) { return status_str_unknown(INT32_MAX); }
+static fg_status status_str_int32_min(void) { return status_str_unknown(INT32_MIN); }
+static fg_status status_str_gap(void) { return status_str_unknown(4); }
+
+/* Detection never drops a face silently. Sentinel faces show whether anything was written. */
+static const fg_face SENTINEL = {.x = -7.0f, .score = -1.0f};
+static int untouched(const fg_face *f, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&f[i], &SENTINEL, sizeof SENTINEL) != 0)
+            return 0;
+    return 1;
+}
+static fg_status detect_pair_all(void) {
+    fg_status s = fg_detect(engine, &pair, faces, 8, &count);
+    return s == FG_OK && count != 2 ? FG_ERR_INTERNAL : s;
+}
+static fg_status detect_pair_capacity_one(void) {
+    faces[0] = SENTINEL;
+    count = 0;
+    fg_status s = fg_detect(engine, &pair, faces, 1, &count);
+    /* The one exception to "out-parameters only on FG_OK": the count a retry needs. */
+    if (s == FG_ERR_BUFFER_TOO_SMALL && (count != 2 || !untouched(faces, 1)))
+        return FG_ERR_INTERNAL;
+    return s;
+}
+static fg_status detect_pair_strongest_one(void) {
+    fg_face all[8];
+    size_t n_all = 0, written = 0, found = 0;
+    fg_status s = fg_detect(engine, &pair, all, 8, &n_all);
+    if (s != FG_OK || n_all != 2)
+        return FG_ERR_INTERNAL;
+    faces[0] = faces[1] = SENTINEL;
+    s = fg_detect_strongest(engine, &pair, faces, 1, &written, &found);
+    if (s == FG_OK && (written != 1 || found != 2 || faces[0].score != all[0].score ||
+                       !untouched(&faces[1], 1)))
+        return FG_ERR_INTERNAL;
+    return s;
+}
+static fg_status detect_strongest_room_to_spare(void) {
+    size_t written = 0, found = 0;
+    fg_status s = fg_detect_strongest(engine, &frame, faces, 8, &written, &found);
+    return s == FG_OK && (written != 1 || found != 1) ? FG_ERR_INTERNAL : s;
+}
+static size_t written_, found_;
+static fg_status strongest_null_engine(void) {
+    return fg_detect_strongest(NULL, &frame, faces, 8, &written_, &found_);
+}
+static fg_status strongest_null_image(void) {
+    return fg_detect_strongest(engine, NULL, faces, 8, &written_, &found_);
+}
+static fg_status strongest_null_faces(void) {
+    return fg_detect_strongest(engine, &frame, NULL, 8, &written_, &found_);
+}
+static fg_status strongest_null_written(void) {
+    return fg_detect_strongest(engine, &frame, faces, 8, NULL, &found_);
+}
+static fg_status strongest_null_found(void) {
+    return fg_detect_strongest(engine, &frame, faces, 8, &written_, NULL);
+}
+static fg_status strongest_same_out_twice(void) {
+    return fg_detect_strongest(engine, &frame, faces, 8, &found_, &found_);
+}
+static fg_status strongest_zero_capacity(void) {
+    return fg_detect_strongest(engine, &frame, faces, 0, &written_, &found_);
+}
+static fg_status strongest_huge_capacity(void) {
+    return fg_detect_strongest(engine, &frame, faces, SIZE_MAX, &written_, &found_);
+}
+
+/* One call, one commit: deletion and expiry commit; compaction is its own call. */
+static uint64_t purged;
+static fg_status enrol_new(const char *subject, uint64_t valid_seconds, uint64_t *c) {
+    fg_status s = fg_vault_grant(vault, "door-access", subject, NOTICE, valid_seconds, c);
+    return s != FG_OK ? s : fg_vault_enroll(vault, engine, &frame, &face, *c);
+}
+static fg_status revoke_subject_then_compact(void) {
+    uint64_t c;
+    fg_status s = enrol_new("badge-5", 3600, &c);
+    if (s != FG_OK)
+        return s;
+    n = 0;
+    if ((s = fg_vault_revoke_subject(vault, "badge-5", &n)) != FG_OK)
+        return s;
+    if (n != 1)
+        return FG_ERR_INTERNAL;
+    purged = 0;
+    s = fg_vault_compact(vault, &purged);
+    return s == FG_OK && purged != 1 ? FG_ERR_INTERNAL : s;
+}
+static fg_status sweep_then_compact(void) {
+    /* A consent that lasts just long enough to enrol under (seconds natively, longer under
+     * valgrind): each try that expires first is one more consent for the sweep to end. */
+    uint64_t c, validity = 1, tries = 0;
+    fg_status s;
+    do {
+        tries++;
+        s = enrol_new("badge-6", validity, &c);
+        validity *= 2;
+    } while (s == FG_ERR_CONSENT_EXPIRED && validity <= 1024);
+    if (s != FG_OK)
+        return s;
+    sleep((unsigned)validity / 2 + 1);
+    n = 0;
+    if ((s = fg_vault_sweep_expired(vault, &n)) != FG_OK)
+        return s;
+    if (n != tries)
+        return FG_ERR_INTERNAL;
+    purged = 0;
+    s = fg_vault_compact(vault, &purged);
+    return s == FG_OK && purged != 1 ? FG_ERR_INTERNAL : s;
+}
+static fg_status compact_nothing_left(void) {
+    purged = 1;
+    fg_status s = fg_vault_compact(vault, &purged);
+    return s == FG_OK && purged != 0 ? FG_ERR_INTERNAL : s;
+}
+static fg_status compact_null_vault(void) { return fg_vault_compact(NULL, &purged); }
+static fg_status compact_null_out(void) { return fg_vault_compact(vault, NULL); }
+
 struct row {
     const char *name;
     fg_status expected;
@@ -373,6 +501,11 @@ struct row {
 };
 
 static const struct row ROWS[] = {
+    {"status str: -1", FG_OK, status_str_minus_one},
+    {"status str: 12345", FG_OK, status_str_12345},
+    {"status str: INT32_MAX", FG_OK, status_str_int32_max},
+    {"status str: INT32_MIN", FG_OK, status_str_int32_min},
+    {"status str: 4 (between groups)", FG_OK, status_str_gap},
     {"engine: NULL detector path", FG_ERR_NULL_POINTER, engine_null_detector},
     {"engine: NULL embedder path", FG_ERR_NULL_POINTER, engine_null_embedder},
     {"engine: NULL out", FG_ERR_NULL_POINTER, engine_null_out},
@@ -390,6 +523,19 @@ static const struct row ROWS[] = {
     {"detect: NULL count", FG_ERR_NULL_POINTER, detect_null_count},
     {"detect: zero capacity", FG_ERR_INVALID_ARGUMENT, detect_zero_capacity},
     {"detect: huge capacity", FG_ERR_INVALID_ARGUMENT, detect_huge_capacity},
+    {"detect: two faces, room for 8", FG_OK, detect_pair_all},
+    {"detect: two faces, room for 1 (count = 2)", FG_ERR_BUFFER_TOO_SMALL, detect_pair_capacity_one},
+    {"detect strongest: two faces, room for 1", FG_OK, detect_pair_strongest_one},
+    {"detect strongest: one face, room for 8", FG_OK, detect_strongest_room_to_spare},
+    {"detect strongest: NULL engine", FG_ERR_NULL_POINTER, strongest_null_engine},
+    {"detect strongest: NULL image", FG_ERR_NULL_POINTER, strongest_null_image},
+    {"detect strongest: NULL faces", FG_ERR_NULL_POINTER, strongest_null_faces},
+    {"detect strongest: NULL written", FG_ERR_NULL_POINTER, strongest_null_written},
+    {"detect strongest: NULL found", FG_ERR_NULL_POINTER, strongest_null_found},
+    {"detect strongest: written and found one variable", FG_ERR_INVALID_ARGUMENT,
+     strongest_same_out_twice},
+    {"detect strongest: zero capacity", FG_ERR_INVALID_ARGUMENT, strongest_zero_capacity},
+    {"detect strongest: huge capacity", FG_ERR_INVALID_ARGUMENT, strongest_huge_capacity},
     {"image: Y stride shorter than a row", FG_ERR_IMAGE, image_short_stride},
     {"image: UV stride shorter than a row", FG_ERR_IMAGE, image_short_uv_stride},
     {"image: Y plane shorter than its rows", FG_ERR_IMAGE, image_short_plane},
@@ -409,7 +555,7 @@ static const struct row ROWS[] = {
     {"vault open: NULL dir", FG_ERR_NULL_POINTER, vault_open_null_dir},
     {"vault open: NULL out", FG_ERR_NULL_POINTER, vault_open_null_out},
     {"vault open: no vault there", FG_ERR_NO_VAULT, vault_open_missing},
-    {"vault create: one exists there", FG_ERR_NO_VAULT, vault_create_twice},
+    {"vault create: one exists there", FG_ERR_VAULT_EXISTS, vault_create_twice},
     {"vault open: a flipped bit in the journal", FG_ERR_CORRUPT, vault_open_tampered},
     {"grant: NULL vault", FG_ERR_NULL_POINTER, grant_null_vault},
     {"grant: NULL purpose", FG_ERR_NULL_POINTER, grant_null_purpose},
@@ -439,6 +585,11 @@ static const struct row ROWS[] = {
     {"revoke: unknown consent", FG_ERR_CONSENT_UNKNOWN, revoke_unknown_consent},
     {"subject count: NULL out", FG_ERR_NULL_POINTER, count_null},
     {"sweep expired", FG_OK, sweep_ok},
+    {"revoke subject, then compact: 1 purged", FG_OK, revoke_subject_then_compact},
+    {"sweep an expiry, then compact: 1 purged", FG_OK, sweep_then_compact},
+    {"compact: nothing left to purge", FG_OK, compact_nothing_left},
+    {"compact: NULL vault", FG_ERR_NULL_POINTER, compact_null_vault},
+    {"compact: NULL out", FG_ERR_NULL_POINTER, compact_null_out},
     {"audit verify", FG_OK, audit_verify_ok},
     {"audit export: buffer too small", FG_ERR_BUFFER_TOO_SMALL, export_too_small},
     {"audit export", FG_OK, export_ok},
@@ -511,6 +662,23 @@ int main(int argc, char **argv) {
                        .planes = {pixels, pixels + ys * h, NULL},
                        .plane_len = {ys * h, uvs * h / 2, 0},
                        .stride = {ys, uvs, 0}};
+    /* Two copies of the frame side by side (NV12: Y rows, then interleaved UV rows). */
+    size_t pys = 2 * (size_t)w, puvs = 2 * (size_t)w;
+    uint8_t *pair_pixels = malloc(pys * h + puvs * h / 2);
+    if (!pair_pixels) {
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
+    for (uint32_t r = 0; r < h; r++)
+        for (int copy = 0; copy < 2; copy++)
+            memcpy(pair_pixels + r * pys + copy * w, pixels + r * ys, w);
+    for (uint32_t r = 0; r < h / 2; r++)
+        for (int copy = 0; copy < 2; copy++)
+            memcpy(pair_pixels + pys * h + r * puvs + copy * w, pixels + ys * h + r * uvs, w);
+    pair = (fg_image){.format = FG_PIXEL_NV12, .width = 2 * w, .height = h,
+                      .planes = {pair_pixels, pair_pixels + pys * h, NULL},
+                      .plane_len = {pys * h, puvs * h / 2, 0},
+                      .stride = {pys, puvs, 0}};
     for (int i = 0; i < 32; i++)
         key[i] = (uint8_t)(i * 7 + 1);
 
@@ -542,7 +710,7 @@ int main(int argc, char **argv) {
         fg_engine_free(new_engine);
         fg_vault_free(new_vault);
     }
-    /* Every status has a message. */
+    /* Every status has its own message, and none of them is the one for unknown codes. */
     const fg_status all[] = {FG_OK, FG_ERR_NULL_POINTER, FG_ERR_INVALID_ARGUMENT,
                              FG_ERR_BUFFER_TOO_SMALL, FG_ERR_IMAGE, FG_ERR_MODEL,
                              FG_ERR_INFERENCE, FG_ERR_CONSENT_REVOKED, FG_ERR_CONSENT_EXPIRED,
@@ -550,15 +718,25 @@ int main(int argc, char **argv) {
                              FG_ERR_UNKNOWN_SUBJECT, FG_ERR_CONSENT_INVALID,
                              FG_ERR_MODEL_MISMATCH, FG_ERR_WRONG_KEY, FG_ERR_TAMPERED,
                              FG_ERR_CORRUPT, FG_ERR_ROLLED_BACK, FG_ERR_NO_VAULT, FG_ERR_IO,
-                             FG_ERR_VAULT_POISONED, FG_ERR_VAULT_BUSY, FG_ERR_INTERNAL};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (!fg_status_str(all[i]) || !fg_status_str(all[i])[0]) {
-            printf("FAIL status %d has no message\n", (int)all[i]);
+                             FG_ERR_VAULT_POISONED, FG_ERR_VAULT_BUSY, FG_ERR_VAULT_EXISTS,
+                             FG_ERR_INTERNAL};
+    const size_t n_all = sizeof all / sizeof all[0];
+    for (size_t i = 0; i < n_all; i++) {
+        const char *message = fg_status_str(all[i]);
+        if (!message || !message[0] || strstr(message, "unknown status")) {
+            printf("FAIL status %d has no message of its own\n", (int)all[i]);
             failures++;
         }
+        for (size_t j = 0; message && j < i; j++)
+            if (strcmp(message, fg_status_str(all[j])) == 0) {
+                printf("FAIL statuses %d and %d share a message\n", (int)all[j], (int)all[i]);
+                failures++;
+            }
+    }
     fg_vault_free(vault);
     fg_engine_free(engine);
     free(pixels);
+    free(pair_pixels);
     printf("%zu rows, %d failures\n", sizeof ROWS / sizeof ROWS[0], failures);
     return failures == 0 ? 0 : 1;
 }

@@ -69,6 +69,18 @@ impl fg_face {
     }
 }
 
+/// The most faces one frame yields (the detector keeps the strongest this many): an array of
+/// `FG_MAX_FACES` elements is always large enough for `fg_detect`.
+pub const FG_MAX_FACES: usize = 256;
+
+/// The detector's settings: the library's defaults, with `FG_MAX_FACES` as the limit.
+fn detector_config() -> DetectorConfig {
+    DetectorConfig {
+        max_faces: FG_MAX_FACES,
+        ..DetectorConfig::default()
+    }
+}
+
 fn boxed(engine: Engine, out: &mut *mut fg_engine) {
     *out = Box::into_raw(Box::new(fg_engine { engine }));
 }
@@ -96,8 +108,7 @@ pub unsafe extern "C" fn fg_engine_new(
                 self::out(out)?,
             )
         };
-        let detector =
-            Detector::from_path(det, DetectorConfig::default()).map_err(guard::status)?;
+        let detector = Detector::from_path(det, detector_config()).map_err(guard::status)?;
         let spec_path = Path::new(emb).with_extension("json");
         let spec = if spec_path.is_file() {
             EmbedderSpec::from_file(&spec_path).map_err(guard::status)?
@@ -143,31 +154,48 @@ pub unsafe extern "C" fn fg_engine_new_from_memory(
             let json = unsafe { text(embedder_spec_json)? };
             EmbedderSpec::from_json(json).map_err(guard::status)?
         };
-        let detector =
-            Detector::from_bytes(det, DetectorConfig::default()).map_err(guard::status)?;
+        let detector = Detector::from_bytes(det, detector_config()).map_err(guard::status)?;
         let embedder = Embedder::from_bytes(emb, spec).map_err(guard::status)?;
         boxed(Engine::new(detector, embedder), out);
         Ok(())
     })
 }
 
-/// Frees an engine (NULL is a no-op).
+/// Frees an engine (NULL is a no-op). Runs under the panic boundary like every call: a panic
+/// while freeing is caught and never unwinds into C.
 ///
 /// # Safety
 /// `engine` is NULL or was returned by `fg_engine_new*` and not freed yet, and no other call
 /// is using it.
 #[no_mangle]
 pub unsafe extern "C" fn fg_engine_free(engine: *mut fg_engine) {
-    if !engine.is_null() {
-        // Dropping cannot panic across the boundary: the models' destructors free memory.
-        // SAFETY: created by Box::into_raw in fg_engine_new*, freed once per the contract.
-        drop(unsafe { Box::from_raw(engine) });
-    }
+    guard::release(|| {
+        if !engine.is_null() {
+            // SAFETY: created by Box::into_raw in fg_engine_new*, freed once per the contract.
+            drop(unsafe { Box::from_raw(engine) });
+        }
+    })
 }
 
-/// Detects faces in `image`, strongest first, into the caller's array `faces` of `capacity`
-/// elements; `*count` receives how many were written (faces beyond `capacity`, the weakest,
-/// are dropped).
+/// Every face in `image`, strongest first (the checks of `fg_detect`'s arguments done).
+///
+/// # Safety
+/// The image's planes are valid for reads of their lengths during the call.
+unsafe fn detect(engine: &fg_engine, image: &fg_image) -> Result<Vec<fg_face>, fg_status> {
+    // SAFETY: the planes are valid for their lengths per this function's contract.
+    let view = unsafe { image.view()? };
+    let found = engine.engine.detect(&view).map_err(guard::status)?;
+    Ok(found.iter().map(fg_face::from).collect())
+}
+
+/// Detects every face in `image` (at most `FG_MAX_FACES`), strongest first, into the
+/// caller's array `faces` of `capacity` elements; `*count` receives how many.
+///
+/// Never drops a face: if more faces are found than `capacity`, returns
+/// `FG_ERR_BUFFER_TOO_SMALL`, writes nothing to `faces`, and sets `*count` to the number
+/// found, the capacity a retry needs (as `snprintf` returns the length it needed). This is
+/// the one exception to "out-parameters are written only on `FG_OK`". For only the strongest
+/// few faces, use `fg_detect_strongest`.
 ///
 /// # Safety
 /// `engine` and `image` are NULL or valid; the image's planes are valid for their lengths;
@@ -185,11 +213,51 @@ pub unsafe extern "C" fn fg_detect(
         let (engine, image, count) = unsafe { (arg(engine)?, arg(image)?, out(count)?) };
         guard::check_slots(faces, capacity)?;
         // SAFETY: the planes are valid for their lengths per the contract.
-        let view = unsafe { image.view()? };
-        let found = engine.engine.detect(&view).map_err(guard::status)?;
+        let found = unsafe { detect(engine, image)? };
+        if found.len() > capacity {
+            guard::set(count, found.len());
+            return Err(fg_status::FG_ERR_BUFFER_TOO_SMALL);
+        }
         // SAFETY: `faces` holds `capacity` writable slots per the contract.
-        let written = unsafe { guard::fill(faces, capacity, found.iter().map(fg_face::from))? };
-        guard::set(count, written);
+        unsafe { guard::fill(faces, capacity, &found)? };
+        guard::set(count, found.len());
+        Ok(())
+    })
+}
+
+/// Detects the faces in `image` (at most `FG_MAX_FACES`) and writes the strongest of them,
+/// strongest first, into the caller's array `faces` of `capacity` elements, leaving out the
+/// weaker ones on purpose: `*written` receives how many were written (at most `capacity`),
+/// `*found` how many were found in all. `written` and `found` must be different variables
+/// (`FG_ERR_INVALID_ARGUMENT`).
+///
+/// # Safety
+/// As for `fg_detect`; `written` and `found` are NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn fg_detect_strongest(
+    engine: *const fg_engine,
+    image: *const fg_image,
+    faces: *mut fg_face,
+    capacity: usize,
+    written: *mut usize,
+    found: *mut usize,
+) -> fg_status {
+    guard::call(|| {
+        if !written.is_null() && std::ptr::eq(written, found) {
+            return Err(fg_status::FG_ERR_INVALID_ARGUMENT);
+        }
+        // SAFETY: the caller's contract, checked for NULL by the helpers; `written` and
+        // `found` are distinct (checked above), so the two references do not alias.
+        let (engine, image, written, found) =
+            unsafe { (arg(engine)?, arg(image)?, out(written)?, out(found)?) };
+        guard::check_slots(faces, capacity)?;
+        // SAFETY: the planes are valid for their lengths per the contract.
+        let all = unsafe { detect(engine, image)? };
+        let strongest = &all[..all.len().min(capacity)];
+        // SAFETY: `faces` holds `capacity` writable slots per the contract.
+        unsafe { guard::fill(faces, capacity, strongest)? };
+        guard::set(written, strongest.len());
+        guard::set(found, all.len());
         Ok(())
     })
 }

@@ -8,9 +8,15 @@
 //!   NULL;
 //! * every pointer is checked for NULL, every buffer comes with its length, every enum value
 //!   given as an integer is checked;
-//! * out-parameters are written only when the call returns `FG_OK`;
-//! * no panic crosses the boundary: every body runs under `catch_unwind` and a panic becomes
-//!   `FG_ERR_INTERNAL`;
+//! * out-parameters are written only when the call returns `FG_OK`, with one exception:
+//!   `fg_detect` sets `*count` to the number of faces found when it returns
+//!   `FG_ERR_BUFFER_TOO_SMALL` (the capacity a retry needs, as `snprintf` reports the length
+//!   it needed): it never drops a face silently;
+//! * status codes cross as plain integers where the library reads them (`fg_status_str`), so
+//!   a value that is no status gets an answer, not undefined behaviour;
+//! * no panic crosses the boundary: every body, `_free` included, runs under `catch_unwind`
+//!   and a panic becomes `FG_ERR_INTERNAL`; a vault handle that saw one refuses further calls
+//!   (`FG_ERR_VAULT_POISONED`) until it is freed and the vault opened again;
 //! * templates never cross the boundary: the vault computes them from a frame and a face
 //!   inside, under a consent checked at run time against the purpose named by the caller.
 
@@ -23,7 +29,8 @@ mod status;
 mod vault;
 
 pub use engine::{
-    fg_detect, fg_engine, fg_engine_free, fg_engine_new, fg_engine_new_from_memory, fg_face,
+    fg_detect, fg_detect_strongest, fg_engine, fg_engine_free, fg_engine_new,
+    fg_engine_new_from_memory, fg_face, FG_MAX_FACES,
 };
 pub use image::{fg_image, fg_pixel_format};
 pub use status::{fg_status, fg_status_str};

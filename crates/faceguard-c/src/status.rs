@@ -1,6 +1,6 @@
 //! Status codes: every Rust error mapped to a stable C value, in this one place.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, CStr};
 
 use fg::vault::VaultError;
 use fg::{ConsentError, Error, ImageError, MatchError};
@@ -49,15 +49,24 @@ pub enum fg_status {
     FG_ERR_CORRUPT = 32,
     /// A vault file was replaced by an older copy of itself.
     FG_ERR_ROLLED_BACK = 33,
-    /// No vault at this place (or `create` where one exists).
+    /// No vault at this place.
     FG_ERR_NO_VAULT = 34,
     /// A file-system operation failed.
     FG_ERR_IO = 35,
-    /// A write failed earlier: close the vault and open it again to recover.
+    /// A write failed, or a call panicked (`FG_ERR_INTERNAL`), earlier on this vault handle,
+    /// so what reached the flash is unknown: the vault refuses every change (and, after a
+    /// panic, every call on this handle). Free it with `fg_vault_free` and open the vault
+    /// again, which recovers it.
     FG_ERR_VAULT_POISONED = 36,
     /// The vault is open in another handle or process (one writer at a time).
     FG_ERR_VAULT_BUSY = 37,
-    /// A bug in faceguard (a caught panic). Nothing was changed.
+    /// `fg_vault_create` where a vault already exists.
+    FG_ERR_VAULT_EXISTS = 38,
+    /// A bug in faceguard (a caught panic): the call did not complete, and no out-parameter
+    /// was written. The panic may have struck mid-write, so if the call was given a vault,
+    /// that vault handle refuses every further call (`FG_ERR_VAULT_POISONED`) until it is
+    /// freed with `fg_vault_free` and the vault opened again, which recovers it as after a
+    /// power cut (to the state before the interrupted write, or after it).
     FG_ERR_INTERNAL = 99,
 }
 
@@ -77,7 +86,8 @@ impl From<&VaultError> for fg_status {
             | VaultError::Malformed { .. }
             | VaultError::TooLarge { .. } => FG_ERR_CORRUPT,
             VaultError::RolledBack { .. } => FG_ERR_ROLLED_BACK,
-            VaultError::NoVault { .. } | VaultError::AlreadyExists { .. } => FG_ERR_NO_VAULT,
+            VaultError::NoVault { .. } => FG_ERR_NO_VAULT,
+            VaultError::AlreadyExists { .. } => FG_ERR_VAULT_EXISTS,
             VaultError::Io { .. } | VaultError::Random(_) => FG_ERR_IO,
             VaultError::Poisoned => FG_ERR_VAULT_POISONED,
             VaultError::Busy { .. } => FG_ERR_VAULT_BUSY,
@@ -116,33 +126,136 @@ impl From<&Error> for fg_status {
     }
 }
 
-/// A static, NUL-terminated English sentence for `status` (never NULL; do not free).
+impl fg_status {
+    /// Every status, for turning a caller's integer back into one.
+    pub(crate) const ALL: [fg_status; 24] = [
+        FG_OK,
+        FG_ERR_NULL_POINTER,
+        FG_ERR_INVALID_ARGUMENT,
+        FG_ERR_BUFFER_TOO_SMALL,
+        FG_ERR_IMAGE,
+        FG_ERR_MODEL,
+        FG_ERR_INFERENCE,
+        FG_ERR_CONSENT_REVOKED,
+        FG_ERR_CONSENT_EXPIRED,
+        FG_ERR_CONSENT_UNKNOWN,
+        FG_ERR_PURPOSE_MISMATCH,
+        FG_ERR_UNKNOWN_SUBJECT,
+        FG_ERR_CONSENT_INVALID,
+        FG_ERR_MODEL_MISMATCH,
+        FG_ERR_WRONG_KEY,
+        FG_ERR_TAMPERED,
+        FG_ERR_CORRUPT,
+        FG_ERR_ROLLED_BACK,
+        FG_ERR_NO_VAULT,
+        FG_ERR_IO,
+        FG_ERR_VAULT_POISONED,
+        FG_ERR_VAULT_BUSY,
+        FG_ERR_VAULT_EXISTS,
+        FG_ERR_INTERNAL,
+    ];
+
+    /// The status whose value is `code`, if there is one.
+    pub(crate) fn from_code(code: i32) -> Option<fg_status> {
+        Self::ALL.into_iter().find(|&s| s as i32 == code)
+    }
+
+    /// The message of this status.
+    fn message(self) -> &'static CStr {
+        match self {
+            FG_OK => c"success",
+            FG_ERR_NULL_POINTER => c"a required pointer argument is NULL",
+            FG_ERR_INVALID_ARGUMENT => c"an argument is out of range (size, enum value or string)",
+            FG_ERR_BUFFER_TOO_SMALL => c"the output buffer is too small",
+            FG_ERR_IMAGE => {
+                c"the frame description is invalid (size, stride, plane length or format)"
+            }
+            FG_ERR_MODEL => c"a model is missing, unreadable or not the expected model",
+            FG_ERR_INFERENCE => c"detection, alignment or embedding failed on this face",
+            FG_ERR_CONSENT_REVOKED => c"the consent was revoked",
+            FG_ERR_CONSENT_EXPIRED => c"the consent expired",
+            FG_ERR_CONSENT_UNKNOWN => c"no such consent in this vault",
+            FG_ERR_PURPOSE_MISMATCH => c"the consent was given for another purpose",
+            FG_ERR_UNKNOWN_SUBJECT => c"the subject has no active consent",
+            FG_ERR_CONSENT_INVALID => {
+                c"invalid consent request (notice, subject, purpose or validity)"
+            }
+            FG_ERR_MODEL_MISMATCH => c"templates of different models cannot be compared",
+            FG_ERR_WRONG_KEY => c"wrong vault key",
+            FG_ERR_TAMPERED => c"a vault file failed authentication (tampered)",
+            FG_ERR_CORRUPT => c"a vault file is corrupt or truncated",
+            FG_ERR_ROLLED_BACK => c"a vault file was replaced by an older copy",
+            FG_ERR_NO_VAULT => c"no vault at this place",
+            FG_ERR_IO => c"a file-system operation failed",
+            FG_ERR_VAULT_POISONED => {
+                c"the vault is unusable after a failed write or a panic: free it and open it again"
+            }
+            FG_ERR_VAULT_BUSY => c"the vault is open in another handle or process",
+            FG_ERR_VAULT_EXISTS => c"a vault already exists at this place",
+            FG_ERR_INTERNAL => c"internal error in faceguard: the call did not complete",
+        }
+    }
+}
+
+/// The message for a code no status has (from a newer library, or not a status at all).
+const UNKNOWN: &CStr = c"unknown status (not a code of this version of faceguard)";
+
+/// A static, NUL-terminated English sentence for `status` (never NULL; do not free). Takes
+/// any integer, so that an `fg_status` passes as it is and a value that is not one of them
+/// (a code from a newer library, garbage) is answered safely: "unknown status".
 #[no_mangle]
-pub extern "C" fn fg_status_str(status: fg_status) -> *const c_char {
-    let text = match status {
-        FG_OK => c"success",
-        FG_ERR_NULL_POINTER => c"a required pointer argument is NULL",
-        FG_ERR_INVALID_ARGUMENT => c"an argument is out of range (size, enum value or string)",
-        FG_ERR_BUFFER_TOO_SMALL => c"the output buffer is too small",
-        FG_ERR_IMAGE => c"the frame description is invalid (size, stride, plane length or format)",
-        FG_ERR_MODEL => c"a model is missing, unreadable or not the expected model",
-        FG_ERR_INFERENCE => c"detection, alignment or embedding failed on this face",
-        FG_ERR_CONSENT_REVOKED => c"the consent was revoked",
-        FG_ERR_CONSENT_EXPIRED => c"the consent expired",
-        FG_ERR_CONSENT_UNKNOWN => c"no such consent in this vault",
-        FG_ERR_PURPOSE_MISMATCH => c"the consent was given for another purpose",
-        FG_ERR_UNKNOWN_SUBJECT => c"the subject has no active consent",
-        FG_ERR_CONSENT_INVALID => c"invalid consent request (notice, subject, purpose or validity)",
-        FG_ERR_MODEL_MISMATCH => c"templates of different models cannot be compared",
-        FG_ERR_WRONG_KEY => c"wrong vault key",
-        FG_ERR_TAMPERED => c"a vault file failed authentication (tampered)",
-        FG_ERR_CORRUPT => c"a vault file is corrupt or truncated",
-        FG_ERR_ROLLED_BACK => c"a vault file was replaced by an older copy",
-        FG_ERR_NO_VAULT => c"no vault at this place, or a vault already exists there",
-        FG_ERR_IO => c"a file-system operation failed",
-        FG_ERR_VAULT_POISONED => c"a write failed earlier: reopen the vault to recover",
-        FG_ERR_VAULT_BUSY => c"the vault is open in another handle or process",
-        FG_ERR_INTERNAL => c"internal error in faceguard",
-    };
-    text.as_ptr()
+pub extern "C" fn fg_status_str(status: i32) -> *const c_char {
+    fg_status::from_code(status)
+        .map_or(UNKNOWN, fg_status::message)
+        .as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The variants as declared in the enum above, read from this file's source: a status
+    /// added there but not to `ALL` would otherwise be answered "unknown".
+    fn declared() -> Vec<(String, i32)> {
+        let source = include_str!("status.rs");
+        let body = &source[source.find("pub enum fg_status {").unwrap()..];
+        let body = &body[..body.find("\n}").unwrap()];
+        body.lines()
+            .filter_map(|line| {
+                let (name, value) = line.trim().strip_suffix(',')?.split_once(" = ")?;
+                Some((name.to_string(), value.parse().ok()?))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_declared_status_is_known_by_its_code() {
+        let declared = declared();
+        assert_eq!(declared.len(), fg_status::ALL.len());
+        for (name, code) in declared {
+            let status = fg_status::from_code(code).unwrap_or_else(|| panic!("{name} unknown"));
+            assert_eq!(format!("{status:?}"), name);
+        }
+    }
+
+    #[test]
+    fn every_status_has_its_own_message() {
+        let mut seen = std::collections::HashSet::new();
+        for s in fg_status::ALL {
+            assert!(seen.insert(s.message()), "{s:?} shares its message");
+            // SAFETY: fg_status_str returns a static NUL-terminated string.
+            let text = unsafe { CStr::from_ptr(fg_status_str(s as i32)) };
+            assert_eq!(text, s.message());
+            assert_ne!(text, UNKNOWN);
+        }
+    }
+
+    #[test]
+    fn codes_that_are_no_status_get_the_unknown_message() {
+        for code in [-1, 4, 13, 98, 100, 12345, i32::MAX, i32::MIN] {
+            // SAFETY: as above.
+            let text = unsafe { CStr::from_ptr(fg_status_str(code)) };
+            assert_eq!(text, UNKNOWN, "code {code}");
+        }
+    }
 }

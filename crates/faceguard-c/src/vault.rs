@@ -3,6 +3,7 @@
 //! and each gallery; templates are computed inside and never returned.
 
 use std::ffi::c_char;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use fg::vault::{Vault, VaultKey};
@@ -19,6 +20,26 @@ use crate::status::fg_status::{self, *};
 /// inside, searches run in parallel. Free it once, after every other call using it returned.
 pub struct fg_vault {
     vault: Vault,
+    /// Set when a call on this handle panicked: every later call is refused.
+    panicked: AtomicBool,
+}
+
+impl fg_vault {
+    fn boxed(vault: Vault) -> *mut fg_vault {
+        Box::into_raw(Box::new(fg_vault {
+            vault,
+            panicked: AtomicBool::new(false),
+        }))
+    }
+}
+
+/// Runs a call on `handle` (the caller's vault pointer, `None` for NULL) under the panic
+/// boundary: refused with `FG_ERR_VAULT_POISONED` if an earlier call on this handle panicked;
+/// a panic in this one becomes `FG_ERR_INTERNAL` and marks the handle so. The panic may have
+/// struck mid-write: only opening the vault again, which recovers it as after a power cut,
+/// makes its state known.
+fn call(handle: Option<&fg_vault>, body: impl FnOnce() -> Result<(), fg_status>) -> fg_status {
+    guard::call_on(handle.map(|v| &v.panicked), body)
 }
 
 /// Longest subject id, in bytes (without the terminating NUL).
@@ -93,6 +114,7 @@ fn subject(id: &str) -> Result<SubjectId, fg_status> {
 
 /// Creates a vault in directory `dir` (created if needed) under the 32-byte `key`, which the
 /// caller keeps (in a secure element) and wipes from its own memory. `*out` is the open vault.
+/// `FG_ERR_VAULT_EXISTS` if `dir` already holds a vault (open it with `fg_vault_open`).
 ///
 /// # Safety
 /// `dir` is NULL or NUL-terminated; `key` is NULL or valid for `key_len` bytes; `out` is NULL
@@ -108,7 +130,7 @@ pub unsafe extern "C" fn fg_vault_create(
         // SAFETY: the caller's contract, checked by the helpers.
         let (dir, key, out) = unsafe { (text(dir)?, vault_key(key, key_len)?, self::out(out)?) };
         let vault = Vault::create(dir, key).map_err(guard::status)?;
-        *out = Box::into_raw(Box::new(fg_vault { vault }));
+        *out = fg_vault::boxed(vault);
         Ok(())
     })
 }
@@ -130,22 +152,26 @@ pub unsafe extern "C" fn fg_vault_open(
         // SAFETY: the caller's contract, checked by the helpers.
         let (dir, key, out) = unsafe { (text(dir)?, vault_key(key, key_len)?, self::out(out)?) };
         let (vault, _report) = Vault::open(dir, key).map_err(guard::status)?;
-        *out = Box::into_raw(Box::new(fg_vault { vault }));
+        *out = fg_vault::boxed(vault);
         Ok(())
     })
 }
 
-/// Closes a vault, wiping its keys and templates from memory (NULL is a no-op).
+/// Closes a vault, wiping its keys and templates from memory and releasing its lock (NULL is
+/// a no-op). Runs under the panic boundary like every call: a panic while closing is caught
+/// and never unwinds into C.
 ///
 /// # Safety
 /// `vault` is NULL or was returned by `fg_vault_create`/`fg_vault_open` and not freed yet,
 /// and no other call is using it.
 #[no_mangle]
 pub unsafe extern "C" fn fg_vault_free(vault: *mut fg_vault) {
-    if !vault.is_null() {
-        // SAFETY: created by Box::into_raw above, freed once per the contract.
-        drop(unsafe { Box::from_raw(vault) });
-    }
+    guard::release(|| {
+        if !vault.is_null() {
+            // SAFETY: created by Box::into_raw in fg_vault::boxed, freed once per the contract.
+            drop(unsafe { Box::from_raw(vault) });
+        }
+    })
 }
 
 /// Records that `subject` consented to enrolment for `purpose` after being shown `notice`,
@@ -162,7 +188,9 @@ pub unsafe extern "C" fn fg_vault_grant(
     valid_seconds: u64,
     consent: *mut u64,
 ) -> fg_status {
-    guard::call(|| {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, purpose, id, notice, consent) = unsafe {
             (
@@ -193,7 +221,9 @@ pub unsafe extern "C" fn fg_vault_grant(
 /// `vault` is NULL or valid.
 #[no_mangle]
 pub unsafe extern "C" fn fg_vault_revoke(vault: *const fg_vault, consent: u64) -> fg_status {
-    guard::call(|| {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
         // SAFETY: the caller's contract.
         let vault = unsafe { arg(vault)? };
         vault
@@ -204,9 +234,15 @@ pub unsafe extern "C" fn fg_vault_revoke(vault: *const fg_vault, consent: u64) -
     })
 }
 
-/// Revokes every active consent of `subject` (a deletion request) and purges the templates
-/// from the files; `*revoked` receives the number of consents revoked.
-/// `FG_ERR_UNKNOWN_SUBJECT` if it has none.
+/// Revokes every active consent of `subject` (a deletion request): each is recorded, its data
+/// key destroyed and its templates erased from memory; what remains of them in the vault's
+/// files can no longer be decrypted, and `fg_vault_compact` takes it out. `*revoked` receives
+/// the number of consents revoked. `FG_ERR_UNKNOWN_SUBJECT` if it has none.
+///
+/// Each consent is revoked by its own commit, one after the other (a subject with one
+/// consent: one commit). If one fails, the consents before it stay revoked (a revocation is
+/// never undone) and no count is written: call again, after reopening the vault if the
+/// status is `FG_ERR_VAULT_POISONED`, to revoke the rest.
 ///
 /// # Safety
 /// Pointers are NULL or valid; `subject` NUL-terminated.
@@ -216,15 +252,38 @@ pub unsafe extern "C" fn fg_vault_revoke_subject(
     subject: *const c_char,
     revoked: *mut usize,
 ) -> fg_status {
-    guard::call(|| {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, id, revoked) = unsafe { (arg(vault)?, text(subject)?, out(revoked)?) };
         let records = vault
             .vault
             .revoke_subject(&self::subject(id)?)
             .map_err(guard::status)?;
-        vault.vault.compact().map_err(guard::status)?;
         guard::set(revoked, records.len());
+        Ok(())
+    })
+}
+
+/// Takes the templates of ended (revoked or expired) consents out of the vault's files, in
+/// one commit: their bytes, undecryptable since their data keys were destroyed, are dropped
+/// from the journal, which is rewritten atomically; only their hashes stay, so that the audit
+/// chain still verifies, and the compaction is itself recorded in the audit log. `*purged`
+/// receives the number of templates purged (0, and nothing written, if there were none).
+/// Call it after `fg_vault_revoke`, `fg_vault_revoke_subject` or `fg_vault_sweep_expired`.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_compact(vault: *const fg_vault, purged: *mut u64) -> fg_status {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, purged) = unsafe { (arg(vault)?, out(purged)?) };
+        let n = vault.vault.compact().map_err(guard::status)?;
+        guard::set(purged, n);
         Ok(())
     })
 }
@@ -243,7 +302,9 @@ pub unsafe extern "C" fn fg_vault_enroll(
     face: *const fg_face,
     consent: u64,
 ) -> fg_status {
-    guard::call(|| {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, engine, image, face) =
             unsafe { (arg(vault)?, arg(engine)?, arg(image)?, arg(face)?) };
@@ -282,7 +343,9 @@ pub unsafe extern "C" fn fg_vault_identify(
     capacity: usize,
     count: *mut usize,
 ) -> fg_status {
-    guard::call(|| {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, engine, image, face, purpose, notice, count) = unsafe {
             (
@@ -302,21 +365,24 @@ pub unsafe extern "C" fn fg_vault_identify(
             .vault
             .identify(&probe, capacity)
             .map_err(guard::status)?;
-        let rows = found.iter().map(|c| {
-            let mut subject = [0 as c_char; FG_SUBJECT_BUFFER];
-            for (dst, src) in subject.iter_mut().zip(c.subject.as_str().bytes()) {
-                *dst = src as c_char;
-            }
-            fg_candidate {
-                subject,
-                consent: c.consent.get(),
-                score: c.score,
-                is_match: c.is_match,
-            }
-        });
+        let rows: Vec<fg_candidate> = found
+            .iter()
+            .map(|c| {
+                let mut subject = [0 as c_char; FG_SUBJECT_BUFFER];
+                for (dst, src) in subject.iter_mut().zip(c.subject.as_str().bytes()) {
+                    *dst = src as c_char;
+                }
+                fg_candidate {
+                    subject,
+                    consent: c.consent.get(),
+                    score: c.score,
+                    is_match: c.is_match,
+                }
+            })
+            .collect();
         // SAFETY: `candidates` holds `capacity` writable slots per the contract.
-        let written = unsafe { guard::fill(candidates, capacity, rows)? };
-        guard::set(count, written);
+        unsafe { guard::fill(candidates, capacity, &rows)? };
+        guard::set(count, rows.len());
         Ok(())
     })
 }
@@ -338,7 +404,9 @@ pub unsafe extern "C" fn fg_vault_verify(
     subject: *const c_char,
     decision: *mut fg_decision,
 ) -> fg_status {
-    guard::call(|| {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, engine, image, face, purpose, notice, id, decision) = unsafe {
             (
@@ -381,7 +449,9 @@ pub unsafe extern "C" fn fg_vault_subject_count(
     vault: *const fg_vault,
     count: *mut usize,
 ) -> fg_status {
-    guard::call(|| {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, count) = unsafe { (arg(vault)?, out(count)?) };
         guard::set(count, vault.vault.subject_count());
@@ -389,9 +459,10 @@ pub unsafe extern "C" fn fg_vault_subject_count(
     })
 }
 
-/// Ends every consent past its expiry (keys destroyed, templates erased, recorded);
-/// `*ended` receives how many. Run it periodically; opening a vault and each search run it
-/// too.
+/// Ends every consent past its expiry, in one commit (recorded, data keys destroyed,
+/// templates erased from memory); `*ended` receives how many. Run it periodically; opening a
+/// vault and each search run it too. What remains of the templates in the vault's files can
+/// no longer be decrypted; `fg_vault_compact` takes it out.
 ///
 /// # Safety
 /// Pointers are NULL or valid.
@@ -400,11 +471,12 @@ pub unsafe extern "C" fn fg_vault_sweep_expired(
     vault: *const fg_vault,
     ended: *mut usize,
 ) -> fg_status {
-    guard::call(|| {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, ended) = unsafe { (arg(vault)?, out(ended)?) };
         let ids = vault.vault.sweep_expired().map_err(guard::status)?;
-        vault.vault.compact().map_err(guard::status)?;
         guard::set(ended, ids.len());
         Ok(())
     })
@@ -420,7 +492,9 @@ pub unsafe extern "C" fn fg_vault_audit_verify(
     vault: *const fg_vault,
     entries: *mut u64,
 ) -> fg_status {
-    guard::call(|| {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, entries) = unsafe { (arg(vault)?, out(entries)?) };
         let log = vault.vault.audit().map_err(guard::status)?;
@@ -443,7 +517,9 @@ pub unsafe extern "C" fn fg_vault_audit_export(
     capacity: usize,
     length: *mut usize,
 ) -> fg_status {
-    guard::call(|| {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, length) = unsafe { (arg(vault)?, out(length)?) };
         guard::check_slots(buffer, capacity)?;
@@ -451,9 +527,9 @@ pub unsafe extern "C" fn fg_vault_audit_export(
         if text.len() >= capacity {
             return Err(FG_ERR_BUFFER_TOO_SMALL);
         }
-        let bytes = text.bytes().map(|b| b as c_char).chain(std::iter::once(0));
+        let bytes: Vec<c_char> = text.bytes().chain([0]).map(|b| b as c_char).collect();
         // SAFETY: `buffer` holds `capacity` > text.len() writable bytes per the contract.
-        unsafe { guard::fill(buffer, capacity, bytes)? };
+        unsafe { guard::fill(buffer, capacity, &bytes)? };
         guard::set(length, text.len());
         Ok(())
     })
@@ -468,7 +544,9 @@ pub unsafe extern "C" fn fg_vault_audit_export_length(
     vault: *const fg_vault,
     length: *mut usize,
 ) -> fg_status {
-    guard::call(|| {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, length) = unsafe { (arg(vault)?, out(length)?) };
         guard::set(length, export(vault)?.len());
@@ -495,10 +573,68 @@ pub unsafe extern "C" fn fg_vault_rotate_key(
     new_key: *const u8,
     key_len: usize,
 ) -> fg_status {
-    guard::call(|| {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, key) = unsafe { (arg(vault)?, vault_key(new_key, key_len)?) };
         vault.vault.rotate_key(key).map_err(guard::status)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: [u8; 32] = [9; 32];
+
+    fn scratch(name: &str) -> std::ffi::CString {
+        let dir = std::env::temp_dir().join(format!("faceguard-c-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::ffi::CString::new(dir.to_str().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_panic_in_a_vault_call_poisons_the_handle_until_the_vault_is_reopened() {
+        let dir = scratch("panic");
+        let mut vault = std::ptr::null_mut();
+        // SAFETY: valid string, key and out-pointer.
+        let created = unsafe { fg_vault_create(dir.as_ptr(), KEY.as_ptr(), 32, &mut vault) };
+        assert_eq!(created, FG_OK);
+        // SAFETY: `vault` was just created and is not freed yet.
+        let handle = unsafe { vault.as_ref() };
+        assert_eq!(call(handle, || panic!("a bug mid-write")), FG_ERR_INTERNAL);
+        // Every later call on that handle is refused, and writes no out-parameter.
+        let mut n = usize::MAX;
+        let mut consent = u64::MAX;
+        // SAFETY: valid handle, strings and out-pointers.
+        unsafe {
+            assert_eq!(fg_vault_subject_count(vault, &mut n), FG_ERR_VAULT_POISONED);
+            let grant = fg_vault_grant(
+                vault,
+                c"door-access".as_ptr(),
+                c"badge-1".as_ptr(),
+                c"You are filmed.".as_ptr(),
+                60,
+                &mut consent,
+            );
+            assert_eq!(grant, FG_ERR_VAULT_POISONED);
+        }
+        assert_eq!((n, consent), (usize::MAX, u64::MAX));
+        // Freeing and opening again recovers it.
+        // SAFETY: freed once; valid string, key and out-pointer.
+        unsafe {
+            fg_vault_free(vault);
+            vault = std::ptr::null_mut();
+            assert_eq!(
+                fg_vault_open(dir.as_ptr(), KEY.as_ptr(), 32, &mut vault),
+                FG_OK
+            );
+            assert_eq!(fg_vault_subject_count(vault, &mut n), FG_OK);
+            fg_vault_free(vault);
+        }
+        assert_eq!(n, 0);
+        let _ = std::fs::remove_dir_all(dir.to_str().unwrap());
+    }
 }
