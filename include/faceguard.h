@@ -51,6 +51,9 @@
 // Size of a subject id buffer: `FG_SUBJECT_MAX` bytes and the NUL.
 #define FG_SUBJECT_BUFFER 129
 
+// Length in bytes of a consent handle.
+#define FG_CONSENT_HANDLE_LEN 40
+
 // What a call did. `FG_OK` is 0; the values never change between versions (new ones are
 // added at the end of their group).
 typedef enum fg_status {
@@ -106,6 +109,8 @@ typedef enum fg_status {
     FG_ERR_VAULT_BUSY = 37,
     // `fg_vault_create` where a vault already exists.
     FG_ERR_VAULT_EXISTS = 38,
+    // The monotonic counter (`fg_counter`) failed: a callback returned non-zero.
+    FG_ERR_COUNTER = 39,
     // A bug in faceguard (a caught panic): the call did not complete, and no out-parameter
     // was written. The panic may have struck mid-write, so if the call was given a vault,
     // that vault handle refuses every further call (`FG_ERR_VAULT_POISONED`) until it is
@@ -179,6 +184,37 @@ typedef struct fg_face {
     // nose tip, right and left mouth corners.
     float landmarks[10];
 } fg_face;
+
+// A monotonic counter kept outside the flash the vault lives on.
+//
+// Set `struct_size` to `sizeof(fg_counter)`: the structure may grow in later versions, and the
+// library reads only the fields the given size covers. `read` stores the counter's value in
+// `*value`; `advance` raises the counter to `value` (a no-op if it is already there or above)
+// and returns only once that is durable. Both return 0 on success, anything else on failure
+// (the vault call then fails with `FG_ERR_COUNTER`). They are called with `context`, from any
+// thread that uses the vault (one at a time: the vault serialises its writes), and must not
+// call back into the vault. The structure is copied: it need not outlive the call that takes
+// it, but `context` must outlive the vault.
+typedef struct fg_counter {
+    // `sizeof(fg_counter)`.
+    uint32_t struct_size;
+    // Passed unchanged to the callbacks.
+    void *context;
+    // Reads the counter into `*value`; 0 on success.
+    int (*read)(void *context, uint64_t *value);
+    // Raises the counter to `value`, durably; 0 on success.
+    int (*advance)(void *context, uint64_t value);
+} fg_counter;
+
+// The credential for enrolling more photos under an existing consent: the consent's id and a
+// 256-bit random secret, handed out only by `fg_vault_grant`. A consent's id alone opens
+// nothing (ids are small sequential numbers). Keep the handle as secret as a password (with
+// the firmware's own, encrypted, record of the person) and wipe it when done; it stops
+// working when the consent is revoked or expires.
+typedef struct fg_consent_handle {
+    // The handle's bytes: the consent id (8, little-endian), then the secret (32).
+    uint8_t bytes[FG_CONSENT_HANDLE_LEN];
+} fg_consent_handle;
 
 // One identification candidate.
 typedef struct fg_candidate {
@@ -305,6 +341,32 @@ enum fg_status fg_vault_open(const char *dir,
                              size_t key_len,
                              struct fg_vault **out);
 
+// `fg_vault_create`, bound to the device's monotonic counter (see `fg_counter`): every
+// commit raises it, so that opening with the same counter detects files rolled back to an
+// older copy (`FG_ERR_ROLLED_BACK`). `FG_ERR_COUNTER` if a callback fails.
+//
+// # Safety
+// As for `fg_vault_create`; `counter` is NULL or points to an `fg_counter` whose
+// `struct_size` bytes are readable, and whose `context` outlives the vault.
+enum fg_status fg_vault_create_with_counter(const char *dir,
+                                            const uint8_t *key,
+                                            size_t key_len,
+                                            const struct fg_counter *counter,
+                                            struct fg_vault **out);
+
+// `fg_vault_open`, checked against the device's monotonic counter (see `fg_counter`):
+// `FG_ERR_ROLLED_BACK` if the vault's files are older than the counter says (every file
+// replaced by an older copy included), or if the counter is not this vault's. A counter at 0
+// is taken as new and bound to the vault (a vault made without a counter included).
+//
+// # Safety
+// As for `fg_vault_create_with_counter`.
+enum fg_status fg_vault_open_with_counter(const char *dir,
+                                          const uint8_t *key,
+                                          size_t key_len,
+                                          const struct fg_counter *counter,
+                                          struct fg_vault **out);
+
 // Closes a vault, wiping its keys and templates from memory and releasing its lock (NULL is
 // a no-op). Runs under the panic boundary like every call: a panic while closing is caught
 // and never unwinds into C.
@@ -315,7 +377,9 @@ enum fg_status fg_vault_open(const char *dir,
 void fg_vault_free(struct fg_vault *vault);
 
 // Records that `subject` consented to enrolment for `purpose` after being shown `notice`,
-// for `valid_seconds` (at most one year); `*consent` receives the consent's id.
+// for `valid_seconds` (at most the purpose's limit: one year for purposes named at run time);
+// `*consent` receives the consent's id (to revoke it) and `*handle` its handle (to enrol
+// under it with `fg_vault_enroll`).
 //
 // # Safety
 // Pointers are NULL or valid; strings NUL-terminated.
@@ -324,7 +388,8 @@ enum fg_status fg_vault_grant(const struct fg_vault *vault,
                               const char *subject,
                               const char *notice,
                               uint64_t valid_seconds,
-                              uint64_t *consent);
+                              uint64_t *consent,
+                              struct fg_consent_handle *handle);
 
 // Revokes one consent: its data key is destroyed and its templates erased at once.
 //
@@ -359,9 +424,10 @@ enum fg_status fg_vault_revoke_subject(const struct fg_vault *vault,
 // Pointers are NULL or valid.
 enum fg_status fg_vault_compact(const struct fg_vault *vault, uint64_t *purged);
 
-// The template of `face` in `image`, under consent `consent` (its purpose is the consent's),
-// sealed into the vault. `FG_ERR_CONSENT_REVOKED`/`_EXPIRED`/`_UNKNOWN` if it does not cover
-// enrolment.
+// The template of `face` in `image`, under the consent whose handle (from `fg_vault_grant`)
+// is `handle` (its purpose is the consent's), sealed into the vault. `FG_ERR_CONSENT_UNKNOWN`
+// if no consent has this handle (a guessed or altered one included),
+// `FG_ERR_CONSENT_REVOKED`/`_EXPIRED` if it no longer covers enrolment.
 //
 // # Safety
 // Pointers are NULL or valid; the image's planes valid for their lengths.
@@ -369,7 +435,7 @@ enum fg_status fg_vault_enroll(const struct fg_vault *vault,
                                const struct fg_engine *engine,
                                const struct fg_image *image,
                                const struct fg_face *face,
-                               uint64_t consent);
+                               const struct fg_consent_handle *handle);
 
 // 1:N identification of `face` in `image` among the templates enrolled for `purpose`, under
 // a one-off consent of the person at the camera (given after seeing `notice`, never stored).

@@ -151,8 +151,11 @@ int main(int argc, char **argv) {
         } else if (new_person) {
             /* The person read the notice at the desk and agreed: consent, then enrolment. */
             uint64_t consent = 0;
-            CHECK(fg_vault_grant(vault, PURPOSE, f->identity, ENROL_NOTICE, 90 * 86400, &consent));
-            CHECK(fg_vault_enroll(vault, engine, &image, &faces[face], consent));
+            fg_consent_handle handle; /* needed to enrol under this consent; kept secret */
+            CHECK(fg_vault_grant(vault, PURPOSE, f->identity, ENROL_NOTICE, 90 * 86400, &consent,
+                                 &handle));
+            CHECK(fg_vault_enroll(vault, engine, &image, &faces[face], &handle));
+            memset(&handle, 0, sizeof handle);
             printf("  enrolled %-16s consent %llu from %s\n", f->identity,
                    (unsigned long long)consent, f->file);
             if (enrolled++ == 0)

@@ -21,6 +21,8 @@ static fg_image frame;   /* a good NV12 frame */
 static fg_image pair;    /* two copies of it side by side: two faces */
 static fg_face face;     /* its face */
 static uint64_t consent; /* an active consent for "door-access" */
+static fg_consent_handle handle; /* its handle, from the grant */
+static fg_consent_handle h; /* handles of the rows' own grants */
 static uint8_t key[32];
 static char detector[1024], embedder[1024], vault_dir[1024], scratch[1024], copy_dir[1024];
 static const char *NOTICE = "Your face template opens this door until you ask us to delete it.";
@@ -166,58 +168,73 @@ static fg_status vault_open_tampered(void) {
     return fg_vault_open(scratch, key, 32, &new_vault);
 }
 static fg_status grant_null_vault(void) {
-    return fg_vault_grant(NULL, "door-access", "badge-2", NOTICE, 3600, &id);
+    return fg_vault_grant(NULL, "door-access", "badge-2", NOTICE, 3600, &id, &h);
 }
 static fg_status grant_null_purpose(void) {
-    return fg_vault_grant(vault, NULL, "badge-2", NOTICE, 3600, &id);
+    return fg_vault_grant(vault, NULL, "badge-2", NOTICE, 3600, &id, &h);
 }
 static fg_status grant_null_subject(void) {
-    return fg_vault_grant(vault, "door-access", NULL, NOTICE, 3600, &id);
+    return fg_vault_grant(vault, "door-access", NULL, NOTICE, 3600, &id, &h);
 }
 static fg_status grant_null_notice(void) {
-    return fg_vault_grant(vault, "door-access", "badge-2", NULL, 3600, &id);
+    return fg_vault_grant(vault, "door-access", "badge-2", NULL, 3600, &id, &h);
 }
 static fg_status grant_null_out(void) {
-    return fg_vault_grant(vault, "door-access", "badge-2", NOTICE, 3600, NULL);
+    return fg_vault_grant(vault, "door-access", "badge-2", NOTICE, 3600, NULL, &h);
+}
+static fg_status grant_null_handle(void) {
+    return fg_vault_grant(vault, "door-access", "badge-2", NOTICE, 3600, &id, NULL);
 }
 static fg_status grant_empty_notice(void) {
-    return fg_vault_grant(vault, "door-access", "badge-2", "  ", 3600, &id);
+    return fg_vault_grant(vault, "door-access", "badge-2", "  ", 3600, &id, &h);
 }
 static fg_status grant_empty_subject(void) {
-    return fg_vault_grant(vault, "door-access", "", NOTICE, 3600, &id);
+    return fg_vault_grant(vault, "door-access", "", NOTICE, 3600, &id, &h);
 }
 static fg_status grant_empty_purpose(void) {
-    return fg_vault_grant(vault, "", "badge-2", NOTICE, 3600, &id);
+    return fg_vault_grant(vault, "", "badge-2", NOTICE, 3600, &id, &h);
 }
 static fg_status grant_zero_validity(void) {
-    return fg_vault_grant(vault, "door-access", "badge-2", NOTICE, 0, &id);
+    return fg_vault_grant(vault, "door-access", "badge-2", NOTICE, 0, &id, &h);
 }
 static fg_status grant_huge_validity(void) {
-    return fg_vault_grant(vault, "door-access", "badge-2", NOTICE, UINT64_MAX, &id);
+    return fg_vault_grant(vault, "door-access", "badge-2", NOTICE, UINT64_MAX, &id, &h);
 }
 static fg_status grant_not_utf8(void) {
-    return fg_vault_grant(vault, "door-access", "badge-\xff", NOTICE, 3600, &id);
+    return fg_vault_grant(vault, "door-access", "badge-\xff", NOTICE, 3600, &id, &h);
 }
-static fg_status enroll_null_face(void) { return fg_vault_enroll(vault, engine, &frame, NULL, consent); }
+static fg_status enroll_null_face(void) { return fg_vault_enroll(vault, engine, &frame, NULL, &handle); }
+static fg_status enroll_null_handle(void) { return fg_vault_enroll(vault, engine, &frame, &face, NULL); }
 static fg_status enroll_unknown_consent(void) {
-    return fg_vault_enroll(vault, engine, &frame, &face, 424242);
+    fg_consent_handle unknown = handle;
+    unknown.bytes[0] ^= 0x55; /* another consent id, the same secret */
+    return fg_vault_enroll(vault, engine, &frame, &face, &unknown);
+}
+/* The consent id alone (a guess: ids are small numbers) is not enough to enrol a face. */
+static fg_status enroll_guessed_handle(void) {
+    fg_consent_handle guess;
+    memset(&guess, 0, sizeof guess);
+    memcpy(guess.bytes, handle.bytes, 8); /* badge-1's consent id, secret unknown */
+    return fg_vault_enroll(vault, engine, &frame, &face, &guess);
 }
 static fg_status enroll_revoked_consent(void) {
     uint64_t c;
-    fg_status s = fg_vault_grant(vault, "door-access", "badge-3", NOTICE, 3600, &c);
+    fg_consent_handle hc;
+    fg_status s = fg_vault_grant(vault, "door-access", "badge-3", NOTICE, 3600, &c, &hc);
     if (s != FG_OK)
         return s;
     if ((s = fg_vault_revoke(vault, c)) != FG_OK)
         return s;
-    return fg_vault_enroll(vault, engine, &frame, &face, c);
+    return fg_vault_enroll(vault, engine, &frame, &face, &hc);
 }
 static fg_status enroll_expired_consent(void) {
     uint64_t c;
-    fg_status s = fg_vault_grant(vault, "door-access", "badge-4", NOTICE, 1, &c);
+    fg_consent_handle hc;
+    fg_status s = fg_vault_grant(vault, "door-access", "badge-4", NOTICE, 1, &c, &hc);
     if (s != FG_OK)
         return s;
     sleep(2);
-    return fg_vault_enroll(vault, engine, &frame, &face, c);
+    return fg_vault_enroll(vault, engine, &frame, &face, &hc);
 }
 static fg_status identify_ok(void) {
     return fg_vault_identify(vault, engine, &frame, &face, "door-access", NOTICE, candidates, 4, &n);
@@ -258,9 +275,9 @@ static fg_status rotate_short_key(void) { return fg_vault_rotate_key(vault, key,
 static fg_status rotate_same_key(void) { return fg_vault_rotate_key(vault, key, 32); }
 
 /* NULL for each remaining pointer argument. */
-static fg_status enroll_null_vault(void) { return fg_vault_enroll(NULL, engine, &frame, &face, consent); }
-static fg_status enroll_null_engine(void) { return fg_vault_enroll(vault, NULL, &frame, &face, consent); }
-static fg_status enroll_null_image(void) { return fg_vault_enroll(vault, engine, NULL, &face, consent); }
+static fg_status enroll_null_vault(void) { return fg_vault_enroll(NULL, engine, &frame, &face, &handle); }
+static fg_status enroll_null_engine(void) { return fg_vault_enroll(vault, NULL, &frame, &face, &handle); }
+static fg_status enroll_null_image(void) { return fg_vault_enroll(vault, engine, NULL, &face, &handle); }
 static fg_status identify_null_vault(void) {
     return fg_vault_identify(NULL, engine, &frame, &face, "door-access", NOTICE, candidates, 4, &n);
 }
@@ -447,8 +464,9 @@ static fg_status strongest_huge_capacity(void) {
 /* One call, one commit: deletion and expiry commit; compaction is its own call. */
 static uint64_t purged;
 static fg_status enrol_new(const char *subject, uint64_t valid_seconds, uint64_t *c) {
-    fg_status s = fg_vault_grant(vault, "door-access", subject, NOTICE, valid_seconds, c);
-    return s != FG_OK ? s : fg_vault_enroll(vault, engine, &frame, &face, *c);
+    fg_consent_handle hc;
+    fg_status s = fg_vault_grant(vault, "door-access", subject, NOTICE, valid_seconds, c, &hc);
+    return s != FG_OK ? s : fg_vault_enroll(vault, engine, &frame, &face, &hc);
 }
 static fg_status revoke_subject_then_compact(void) {
     uint64_t c;
@@ -499,6 +517,108 @@ struct row {
     fg_status expected;
     fg_status (*run)(void);
 };
+
+/* A monotonic counter kept by the test, as firmware keeps one in a secure element or RPMB. */
+static uint64_t counter_value;
+static int counter_fails;
+static int counter_read(void *context, uint64_t *value) {
+    (void)context;
+    if (counter_fails)
+        return -1;
+    *value = counter_value;
+    return 0;
+}
+static int counter_advance(void *context, uint64_t value) {
+    (void)context;
+    if (counter_fails)
+        return -1;
+    if (value > counter_value)
+        counter_value = value;
+    return 0;
+}
+static fg_counter counter_of(void) {
+    fg_counter c = {sizeof(fg_counter), NULL, counter_read, counter_advance};
+    counter_value = 0;
+    counter_fails = 0;
+    return c;
+}
+static char counted_dir[1024], counted_copy[1024];
+static fg_status open_counter_null(void) {
+    return fg_vault_open_with_counter(copy_of_vault(), key, 32, NULL, &new_vault);
+}
+static fg_status create_counter_null(void) {
+    return fg_vault_create_with_counter(scratch, key, 32, NULL, &new_vault);
+}
+static fg_status open_counter_null_callback(void) {
+    fg_counter c = counter_of();
+    c.advance = NULL;
+    return fg_vault_open_with_counter(copy_of_vault(), key, 32, &c, &new_vault);
+}
+static fg_status open_counter_short_struct(void) {
+    fg_counter c = counter_of();
+    c.struct_size = 4;
+    return fg_vault_open_with_counter(copy_of_vault(), key, 32, &c, &new_vault);
+}
+static fg_status open_counter_read_fails(void) {
+    fg_counter c = counter_of();
+    counter_fails = 1;
+    return fg_vault_open_with_counter(copy_of_vault(), key, 32, &c, &new_vault);
+}
+/* A vault made without a counter is bound to a new one (at 0) when first opened with it. */
+static fg_status open_counter_binds(void) {
+    fg_counter c = counter_of();
+    fg_status s = fg_vault_open_with_counter(copy_of_vault(), key, 32, &c, &new_vault);
+    return s == FG_OK && counter_value == 0 ? FG_ERR_INTERNAL : s;
+}
+/* Every file of a vault bound to a counter put back as it was: detected. */
+static fg_status counter_full_rollback(void) {
+    char cmd[4096];
+    fg_counter c = counter_of();
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", counted_dir, counted_copy);
+    if (system(cmd) != 0)
+        return FG_ERR_INTERNAL;
+    fg_vault *v = NULL;
+    uint64_t cid;
+    fg_consent_handle hc;
+    fg_status s = fg_vault_create_with_counter(counted_dir, key, 32, &c, &v);
+    if (s == FG_OK)
+        s = fg_vault_grant(v, "door-access", "badge-7", NOTICE, 3600, &cid, &hc);
+    if (s == FG_OK)
+        s = fg_vault_enroll(v, engine, &frame, &face, &hc);
+    fg_vault_free(v);
+    v = NULL;
+    if (s != FG_OK)
+        return s;
+    snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", counted_dir, counted_copy);
+    if (system(cmd) != 0)
+        return FG_ERR_INTERNAL;
+    /* Passages at the door that a thief would like to erase. */
+    if ((s = fg_vault_open_with_counter(counted_dir, key, 32, &c, &v)) != FG_OK)
+        return s;
+    s = fg_vault_identify(v, engine, &frame, &face, "door-access", NOTICE, candidates, 4, &n);
+    fg_vault_free(v);
+    if (s != FG_OK)
+        return s;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", counted_dir, counted_copy,
+             counted_dir);
+    if (system(cmd) != 0)
+        return FG_ERR_INTERNAL;
+    return fg_vault_open_with_counter(counted_dir, key, 32, &c, &new_vault);
+}
+static fg_status counter_untouched_vault_opens(void) {
+    /* The same vault, not rolled back: the counter lets it open. */
+    fg_counter c = counter_of();
+    fg_vault *v = NULL;
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", counted_dir);
+    if (system(cmd) != 0)
+        return FG_ERR_INTERNAL;
+    fg_status s = fg_vault_create_with_counter(counted_dir, key, 32, &c, &v);
+    fg_vault_free(v);
+    if (s != FG_OK)
+        return s;
+    return fg_vault_open_with_counter(counted_dir, key, 32, &c, &new_vault);
+}
 
 static const struct row ROWS[] = {
     {"status str: -1", FG_OK, status_str_minus_one},
@@ -562,6 +682,7 @@ static const struct row ROWS[] = {
     {"grant: NULL subject", FG_ERR_NULL_POINTER, grant_null_subject},
     {"grant: NULL notice", FG_ERR_NULL_POINTER, grant_null_notice},
     {"grant: NULL out", FG_ERR_NULL_POINTER, grant_null_out},
+    {"grant: NULL handle", FG_ERR_NULL_POINTER, grant_null_handle},
     {"grant: blank notice", FG_ERR_CONSENT_INVALID, grant_empty_notice},
     {"grant: empty subject", FG_ERR_CONSENT_INVALID, grant_empty_subject},
     {"grant: empty purpose", FG_ERR_CONSENT_INVALID, grant_empty_purpose},
@@ -569,7 +690,9 @@ static const struct row ROWS[] = {
     {"grant: validity beyond a year", FG_ERR_CONSENT_INVALID, grant_huge_validity},
     {"grant: subject not UTF-8", FG_ERR_INVALID_ARGUMENT, grant_not_utf8},
     {"enroll: NULL face", FG_ERR_NULL_POINTER, enroll_null_face},
+    {"enroll: NULL handle", FG_ERR_NULL_POINTER, enroll_null_handle},
     {"enroll: unknown consent", FG_ERR_CONSENT_UNKNOWN, enroll_unknown_consent},
+    {"enroll: consent id alone (guessed)", FG_ERR_CONSENT_UNKNOWN, enroll_guessed_handle},
     {"enroll: revoked consent", FG_ERR_CONSENT_REVOKED, enroll_revoked_consent},
     {"enroll: expired consent", FG_ERR_CONSENT_EXPIRED, enroll_expired_consent},
     {"identify: good", FG_OK, identify_ok},
@@ -596,6 +719,14 @@ static const struct row ROWS[] = {
     {"audit export length: NULL out", FG_ERR_NULL_POINTER, export_length_null},
     {"rotate key: 16-byte key", FG_ERR_INVALID_ARGUMENT, rotate_short_key},
     {"rotate key: the same key", FG_ERR_INVALID_ARGUMENT, rotate_same_key},
+    {"open with counter: NULL counter", FG_ERR_NULL_POINTER, open_counter_null},
+    {"create with counter: NULL counter", FG_ERR_NULL_POINTER, create_counter_null},
+    {"open with counter: NULL callback", FG_ERR_NULL_POINTER, open_counter_null_callback},
+    {"open with counter: struct_size too small", FG_ERR_INVALID_ARGUMENT, open_counter_short_struct},
+    {"open with counter: read callback fails", FG_ERR_COUNTER, open_counter_read_fails},
+    {"open with counter: a new counter is bound", FG_OK, open_counter_binds},
+    {"counter: vault opens as it was left", FG_OK, counter_untouched_vault_opens},
+    {"counter: full rollback of every file", FG_ERR_ROLLED_BACK, counter_full_rollback},
     {"engine from memory: the real models", FG_OK, engine_from_memory_ok},
     {"engine from memory: NULL out", FG_ERR_NULL_POINTER, memory_null_out},
     {"engine from memory: NULL embedder", FG_ERR_NULL_POINTER, memory_null_embedder},
@@ -649,6 +780,8 @@ int main(int argc, char **argv) {
     snprintf(vault_dir, sizeof vault_dir, "%s/vault", argv[7]);
     snprintf(scratch, sizeof scratch, "%s/tampered", argv[7]);
     snprintf(copy_dir, sizeof copy_dir, "%s/copy", argv[7]);
+    snprintf(counted_dir, sizeof counted_dir, "%s/counted", argv[7]);
+    snprintf(counted_copy, sizeof counted_copy, "%s/counted-copy", argv[7]);
     uint32_t w = (uint32_t)atoi(argv[3]), h = (uint32_t)atoi(argv[4]);
     size_t ys = (size_t)atol(argv[5]), uvs = (size_t)atol(argv[6]);
     FILE *in = fopen(argv[2], "rb");
@@ -687,8 +820,9 @@ int main(int argc, char **argv) {
     if ((s = fg_engine_new(detector, embedder, &engine)) != FG_OK ||
         (s = fg_detect(engine, &frame, &face, 1, &count)) != FG_OK || count != 1 ||
         (s = fg_vault_create(vault_dir, key, 32, &vault)) != FG_OK ||
-        (s = fg_vault_grant(vault, "door-access", "badge-1", NOTICE, 3600, &consent)) != FG_OK ||
-        (s = fg_vault_enroll(vault, engine, &frame, &face, consent)) != FG_OK) {
+        (s = fg_vault_grant(vault, "door-access", "badge-1", NOTICE, 3600, &consent, &handle)) !=
+            FG_OK ||
+        (s = fg_vault_enroll(vault, engine, &frame, &face, &handle)) != FG_OK) {
         fprintf(stderr, "setup failed: %s\n", fg_status_str(s));
         return 1;
     }
@@ -719,7 +853,7 @@ int main(int argc, char **argv) {
                              FG_ERR_MODEL_MISMATCH, FG_ERR_WRONG_KEY, FG_ERR_TAMPERED,
                              FG_ERR_CORRUPT, FG_ERR_ROLLED_BACK, FG_ERR_NO_VAULT, FG_ERR_IO,
                              FG_ERR_VAULT_POISONED, FG_ERR_VAULT_BUSY, FG_ERR_VAULT_EXISTS,
-                             FG_ERR_INTERNAL};
+                             FG_ERR_COUNTER, FG_ERR_INTERNAL};
     const size_t n_all = sizeof all / sizeof all[0];
     for (size_t i = 0; i < n_all; i++) {
         const char *message = fg_status_str(all[i]);

@@ -22,12 +22,14 @@
 
 #![allow(non_camel_case_types)]
 
+mod counter;
 mod engine;
 mod guard;
 mod image;
 mod status;
 mod vault;
 
+pub use counter::fg_counter;
 pub use engine::{
     fg_detect, fg_detect_strongest, fg_engine, fg_engine_free, fg_engine_new,
     fg_engine_new_from_memory, fg_face, FG_MAX_FACES,

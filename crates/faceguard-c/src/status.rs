@@ -62,6 +62,8 @@ pub enum fg_status {
     FG_ERR_VAULT_BUSY = 37,
     /// `fg_vault_create` where a vault already exists.
     FG_ERR_VAULT_EXISTS = 38,
+    /// The monotonic counter (`fg_counter`) failed: a callback returned non-zero.
+    FG_ERR_COUNTER = 39,
     /// A bug in faceguard (a caught panic): the call did not complete, and no out-parameter
     /// was written. The panic may have struck mid-write, so if the call was given a vault,
     /// that vault handle refuses every further call (`FG_ERR_VAULT_POISONED`) until it is
@@ -91,6 +93,7 @@ impl From<&VaultError> for fg_status {
             VaultError::Io { .. } | VaultError::Random(_) => FG_ERR_IO,
             VaultError::Poisoned => FG_ERR_VAULT_POISONED,
             VaultError::Busy { .. } => FG_ERR_VAULT_BUSY,
+            VaultError::Counter { .. } => FG_ERR_COUNTER,
             VaultError::SameKey => FG_ERR_INVALID_ARGUMENT,
             _ => FG_ERR_INTERNAL,
         }
@@ -103,8 +106,12 @@ impl From<&ConsentError> for fg_status {
             ConsentError::Revoked { .. } => FG_ERR_CONSENT_REVOKED,
             ConsentError::Expired { .. } => FG_ERR_CONSENT_EXPIRED,
             ConsentError::Unknown(_) | ConsentError::ForeignLedger { .. } => FG_ERR_CONSENT_UNKNOWN,
-            ConsentError::PurposeMismatch { .. } => FG_ERR_PURPOSE_MISMATCH,
+            ConsentError::PurposeMismatch { .. } | ConsentError::PurposeConflict { .. } => {
+                FG_ERR_PURPOSE_MISMATCH
+            }
             ConsentError::UnknownSubject(_) => FG_ERR_UNKNOWN_SUBJECT,
+            ConsentError::InvalidHandle => FG_ERR_INVALID_ARGUMENT,
+            ConsentError::NoRandomness(_) => FG_ERR_IO,
             _ => FG_ERR_CONSENT_INVALID,
         }
     }
@@ -128,7 +135,7 @@ impl From<&Error> for fg_status {
 
 impl fg_status {
     /// Every status, for turning a caller's integer back into one.
-    pub(crate) const ALL: [fg_status; 24] = [
+    pub(crate) const ALL: [fg_status; 25] = [
         FG_OK,
         FG_ERR_NULL_POINTER,
         FG_ERR_INVALID_ARGUMENT,
@@ -152,6 +159,7 @@ impl fg_status {
         FG_ERR_VAULT_POISONED,
         FG_ERR_VAULT_BUSY,
         FG_ERR_VAULT_EXISTS,
+        FG_ERR_COUNTER,
         FG_ERR_INTERNAL,
     ];
 
@@ -192,6 +200,7 @@ impl fg_status {
             }
             FG_ERR_VAULT_BUSY => c"the vault is open in another handle or process",
             FG_ERR_VAULT_EXISTS => c"a vault already exists at this place",
+            FG_ERR_COUNTER => c"the monotonic counter failed (a callback returned an error)",
             FG_ERR_INTERNAL => c"internal error in faceguard: the call did not complete",
         }
     }

@@ -6,9 +6,12 @@ use std::ffi::c_char;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use fg::vault::{Vault, VaultKey};
-use fg::{ConsentId, NamedPurpose, ProbeTemplate, SubjectId};
+use std::sync::Arc;
 
+use fg::vault::{Vault, VaultConfig, VaultKey};
+use fg::{ConsentHandle, ConsentId, NamedPurpose, ProbeTemplate, SubjectId};
+
+use crate::counter::{fg_counter, CallbackCounter};
 use crate::engine::{fg_engine, fg_face};
 use crate::guard::{self, arg, out, text};
 use crate::image::fg_image;
@@ -157,6 +160,79 @@ pub unsafe extern "C" fn fg_vault_open(
     })
 }
 
+/// The vault configuration with the caller's monotonic counter.
+///
+/// # Safety
+/// `counter` is NULL or valid for reads of `counter->struct_size` bytes (at least up to the
+/// fields this version reads, which `CallbackCounter::new` checks).
+unsafe fn with_counter(counter: *const fg_counter) -> Result<VaultConfig, fg_status> {
+    // SAFETY: per this function's contract; NULL is reported by `arg`.
+    let counter = unsafe { arg(counter)? };
+    Ok(VaultConfig::new().counter(Arc::new(CallbackCounter::new(counter)?)))
+}
+
+/// `fg_vault_create`, bound to the device's monotonic counter (see `fg_counter`): every
+/// commit raises it, so that opening with the same counter detects files rolled back to an
+/// older copy (`FG_ERR_ROLLED_BACK`). `FG_ERR_COUNTER` if a callback fails.
+///
+/// # Safety
+/// As for `fg_vault_create`; `counter` is NULL or points to an `fg_counter` whose
+/// `struct_size` bytes are readable, and whose `context` outlives the vault.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_create_with_counter(
+    dir: *const c_char,
+    key: *const u8,
+    key_len: usize,
+    counter: *const fg_counter,
+    out: *mut *mut fg_vault,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (dir, key, config, out) = unsafe {
+            (
+                text(dir)?,
+                vault_key(key, key_len)?,
+                with_counter(counter)?,
+                self::out(out)?,
+            )
+        };
+        let vault = Vault::create_with_config(dir, key, config).map_err(guard::status)?;
+        *out = fg_vault::boxed(vault);
+        Ok(())
+    })
+}
+
+/// `fg_vault_open`, checked against the device's monotonic counter (see `fg_counter`):
+/// `FG_ERR_ROLLED_BACK` if the vault's files are older than the counter says (every file
+/// replaced by an older copy included), or if the counter is not this vault's. A counter at 0
+/// is taken as new and bound to the vault (a vault made without a counter included).
+///
+/// # Safety
+/// As for `fg_vault_create_with_counter`.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_open_with_counter(
+    dir: *const c_char,
+    key: *const u8,
+    key_len: usize,
+    counter: *const fg_counter,
+    out: *mut *mut fg_vault,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (dir, key, config, out) = unsafe {
+            (
+                text(dir)?,
+                vault_key(key, key_len)?,
+                with_counter(counter)?,
+                self::out(out)?,
+            )
+        };
+        let (vault, _report) = Vault::open_with_config(dir, key, config).map_err(guard::status)?;
+        *out = fg_vault::boxed(vault);
+        Ok(())
+    })
+}
+
 /// Closes a vault, wiping its keys and templates from memory and releasing its lock (NULL is
 /// a no-op). Runs under the panic boundary like every call: a panic while closing is caught
 /// and never unwinds into C.
@@ -174,8 +250,26 @@ pub unsafe extern "C" fn fg_vault_free(vault: *mut fg_vault) {
     })
 }
 
+/// Length in bytes of a consent handle.
+pub const FG_CONSENT_HANDLE_LEN: usize = 40;
+const _: () = assert!(FG_CONSENT_HANDLE_LEN == fg::ConsentHandle::LEN);
+
+/// The credential for enrolling more photos under an existing consent: the consent's id and a
+/// 256-bit random secret, handed out only by `fg_vault_grant`. A consent's id alone opens
+/// nothing (ids are small sequential numbers). Keep the handle as secret as a password (with
+/// the firmware's own, encrypted, record of the person) and wipe it when done; it stops
+/// working when the consent is revoked or expires.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct fg_consent_handle {
+    /// The handle's bytes: the consent id (8, little-endian), then the secret (32).
+    pub bytes: [u8; FG_CONSENT_HANDLE_LEN],
+}
+
 /// Records that `subject` consented to enrolment for `purpose` after being shown `notice`,
-/// for `valid_seconds` (at most one year); `*consent` receives the consent's id.
+/// for `valid_seconds` (at most the purpose's limit: one year for purposes named at run time);
+/// `*consent` receives the consent's id (to revoke it) and `*handle` its handle (to enrol
+/// under it with `fg_vault_enroll`).
 ///
 /// # Safety
 /// Pointers are NULL or valid; strings NUL-terminated.
@@ -187,18 +281,20 @@ pub unsafe extern "C" fn fg_vault_grant(
     notice: *const c_char,
     valid_seconds: u64,
     consent: *mut u64,
+    handle: *mut fg_consent_handle,
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
-    let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    let vault_handle = unsafe { vault.as_ref() };
+    call(vault_handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
-        let (vault, purpose, id, notice, consent) = unsafe {
+        let (vault, purpose, id, notice, consent, handle) = unsafe {
             (
                 arg(vault)?,
                 text(purpose)?,
                 text(subject)?,
                 text(notice)?,
                 out(consent)?,
+                out(handle)?,
             )
         };
         let token = vault
@@ -210,7 +306,13 @@ pub unsafe extern "C" fn fg_vault_grant(
                 Duration::from_secs(valid_seconds),
             )
             .map_err(guard::status)?;
+        let bytes = token.handle().to_bytes();
+        let mut granted = fg_consent_handle {
+            bytes: [0; FG_CONSENT_HANDLE_LEN],
+        };
+        granted.bytes.copy_from_slice(bytes.as_ref());
         guard::set(consent, token.id().get());
+        guard::set(handle, granted);
         Ok(())
     })
 }
@@ -288,9 +390,10 @@ pub unsafe extern "C" fn fg_vault_compact(vault: *const fg_vault, purged: *mut u
     })
 }
 
-/// The template of `face` in `image`, under consent `consent` (its purpose is the consent's),
-/// sealed into the vault. `FG_ERR_CONSENT_REVOKED`/`_EXPIRED`/`_UNKNOWN` if it does not cover
-/// enrolment.
+/// The template of `face` in `image`, under the consent whose handle (from `fg_vault_grant`)
+/// is `handle` (its purpose is the consent's), sealed into the vault. `FG_ERR_CONSENT_UNKNOWN`
+/// if no consent has this handle (a guessed or altered one included),
+/// `FG_ERR_CONSENT_REVOKED`/`_EXPIRED` if it no longer covers enrolment.
 ///
 /// # Safety
 /// Pointers are NULL or valid; the image's planes valid for their lengths.
@@ -300,20 +403,25 @@ pub unsafe extern "C" fn fg_vault_enroll(
     engine: *const fg_engine,
     image: *const fg_image,
     face: *const fg_face,
-    consent: u64,
+    handle: *const fg_consent_handle,
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
-    let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    let vault_handle = unsafe { vault.as_ref() };
+    call(vault_handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
-        let (vault, engine, image, face) =
-            unsafe { (arg(vault)?, arg(engine)?, arg(image)?, arg(face)?) };
+        let (vault, engine, image, face, handle) = unsafe {
+            (
+                arg(vault)?,
+                arg(engine)?,
+                arg(image)?,
+                arg(face)?,
+                arg(handle)?,
+            )
+        };
+        let handle = ConsentHandle::from_bytes(&handle.bytes).map_err(guard::status)?;
         // SAFETY: planes valid per the contract.
         let view = unsafe { image.view()? };
-        let token = vault
-            .vault
-            .token_named(ConsentId::from_raw(consent))
-            .map_err(guard::status)?;
+        let token = vault.vault.token_named(&handle).map_err(guard::status)?;
         let template = engine
             .engine
             .enrolment_template(&token, &view, &face.to_face())
