@@ -716,6 +716,9 @@ mod tests {
         // Every later call on that handle is refused, and writes no out-parameter.
         let mut n = usize::MAX;
         let mut consent = u64::MAX;
+        let mut granted = fg_consent_handle {
+            bytes: [0xEE; FG_CONSENT_HANDLE_LEN],
+        };
         // SAFETY: valid handle, strings and out-pointers.
         unsafe {
             assert_eq!(fg_vault_subject_count(vault, &mut n), FG_ERR_VAULT_POISONED);
@@ -726,10 +729,12 @@ mod tests {
                 c"You are filmed.".as_ptr(),
                 60,
                 &mut consent,
+                &mut granted,
             );
             assert_eq!(grant, FG_ERR_VAULT_POISONED);
         }
         assert_eq!((n, consent), (usize::MAX, u64::MAX));
+        assert_eq!(granted.bytes, [0xEE; FG_CONSENT_HANDLE_LEN]);
         // Freeing and opening again recovers it.
         // SAFETY: freed once; valid string, key and out-pointer.
         unsafe {
