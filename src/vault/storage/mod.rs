@@ -51,10 +51,10 @@ pub trait Storage: Send + Sync {
 /// [`VaultError::TooLarge`], so the vault never writes a journal it could not open.
 pub const MAX_JOURNAL_LEN: u64 = 1 << 30;
 
-/// The most bytes the vault file called `name` may hold, by its kind: the head
-/// ([`head::MAX_FILE_LEN`]), a key file ([`keys::MAX_FILE_LEN`]), or the journal and any other
-/// name ([`MAX_JOURNAL_LEN`]). The temporary file that
-/// [`atomic::replace`](super::atomic::replace) writes counts as the file it replaces.
+/// The most bytes the vault file called `name` may hold, by its kind: the head (64 KiB), a key
+/// file (65,536 wrapped keys: 4,456,536 bytes), or the journal and any other name
+/// ([`MAX_JOURNAL_LEN`]). The temporary file of an atomic replacement counts as the file it
+/// replaces.
 pub fn max_len(name: &str) -> u64 {
     // The temporary name of `atomic::temp_name`: ".{name}.tmp".
     let name = name
