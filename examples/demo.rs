@@ -179,23 +179,18 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         {
             println!("  {line}");
         }
-        // The log still counts every passage of the deleted person, under a consent number
-        // whose link to them died with the data key.
+        // The log still counts every passage, but names nobody whose consent ended: the
+        // deleted person's identifications carry a pseudonym whose link died with the key.
         let text = String::from_utf8_lossy(&lines);
         let named = text.contains(&format!("\"subject\":\"{id}\""));
-        let uses = log
+        let passages = log
             .entries
             .iter()
-            .filter(|e| e.event.consent() == Some(consent.get()))
+            .filter(|e| matches!(e.event, faceguard::vault::Event::Identified { .. }))
             .count();
         println!(
-            "  {uses} entries about consent #{}; the log names {id}: {}",
-            consent.get(),
-            if named {
-                "yes (a defect)"
-            } else {
-                "no, not any more"
-            }
+            "  {passages} identifications on record; the log names {id}: {}",
+            if named { "yes (a defect)" } else { "no, not any more" }
         );
     }
     Ok(())

@@ -4,7 +4,8 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::{Clock, ConsentError, ConsentId, SubjectId, Timestamp};
+use super::clock::FloorClock;
+use super::{ConsentError, ConsentId, SubjectId, Timestamp};
 
 /// Length of the secret in a [`ConsentHandle`](super::ConsentHandle).
 pub(crate) const HANDLE_SECRET_LEN: usize = 32;
@@ -30,7 +31,7 @@ pub(crate) struct ConsentCell {
     /// existing consent must present it.
     handle: Option<HandleSecret>,
     revoked: AtomicBool,
-    clock: Arc<dyn Clock>,
+    clock: Arc<FloorClock>,
 }
 
 impl ConsentCell {
@@ -41,7 +42,7 @@ impl ConsentCell {
         purpose: Arc<str>,
         expires_at: Timestamp,
         handle: Option<HandleSecret>,
-        clock: Arc<dyn Clock>,
+        clock: Arc<FloorClock>,
     ) -> Self {
         ConsentCell {
             id,
@@ -91,8 +92,10 @@ impl ConsentCell {
             .is_some_and(|h| digest(h.as_ref()) == digest(secret))
     }
 
-    pub(crate) fn now(&self) -> Timestamp {
-        self.clock.now()
+    /// The time for a decision on this consent; [`ConsentError::ClockBehind`] while the clock
+    /// reads earlier than a time already seen or recorded.
+    pub(crate) fn now(&self) -> Result<Timestamp, ConsentError> {
+        self.clock.checked_now()
     }
 
     /// Whether the consent covers an action at `now`.
@@ -112,6 +115,6 @@ impl ConsentCell {
 
     /// Whether the consent covers an action now.
     pub(crate) fn check(&self) -> Result<(), ConsentError> {
-        self.check_at(self.now())
+        self.check_at(self.now()?)
     }
 }

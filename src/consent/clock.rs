@@ -72,8 +72,11 @@ impl Clock for ManualClock {
     }
 }
 
-/// The time consent decisions use: the caller's clock, never earlier than the latest time
-/// already seen (or recorded, for a vault). Time never runs backwards through it.
+/// The time consent decisions use: the caller's clock, checked against the latest time already
+/// seen (or recorded, for a vault). Time never runs backwards through it: what is recorded is
+/// stamped no earlier than the floor, and while the caller's clock reads earlier than the floor
+/// no consent decision is made at all ([`checked_now`](Self::checked_now) fails), since the
+/// real time is then unknown and a consent that expired meanwhile must not pass for active.
 pub(crate) struct FloorClock {
     clock: Arc<dyn Clock>,
     floor: AtomicU64,
@@ -99,6 +102,23 @@ impl FloorClock {
     /// it was not).
     pub(crate) fn behind_secs(&self) -> u64 {
         self.behind.load(Ordering::SeqCst)
+    }
+
+    /// The time for a consent decision: the caller's clock, or
+    /// [`ConsentError::ClockBehind`](super::ConsentError::ClockBehind) while it reads earlier
+    /// than a time already seen or recorded.
+    pub(crate) fn checked_now(&self) -> Result<Timestamp, super::ConsentError> {
+        let raw = self.clock.now().0;
+        let floor = self.floor.fetch_max(raw, Ordering::SeqCst);
+        self.behind
+            .store(floor.saturating_sub(raw), Ordering::SeqCst);
+        if raw < floor {
+            return Err(super::ConsentError::ClockBehind {
+                clock: Timestamp(raw),
+                latest: Timestamp(floor),
+            });
+        }
+        Ok(Timestamp(raw))
     }
 }
 
@@ -129,5 +149,11 @@ mod tests {
         assert_eq!(clock.behind_secs(), 0);
         clock.raise_floor(Timestamp(5_000));
         assert_eq!(clock.now(), Timestamp(5_000));
+        assert!(matches!(
+            clock.checked_now(),
+            Err(crate::ConsentError::ClockBehind { .. })
+        ));
+        manual.set(Timestamp(5_001));
+        assert_eq!(clock.checked_now().unwrap(), Timestamp(5_001));
     }
 }

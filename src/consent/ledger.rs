@@ -181,7 +181,7 @@ impl ConsentLedger {
         self.clock.behind_secs()
     }
 
-    fn clock(&self) -> Arc<dyn Clock> {
+    fn clock(&self) -> Arc<FloorClock> {
         self.clock.clone()
     }
 
@@ -281,7 +281,7 @@ impl ConsentLedger {
     ) -> Result<Arc<ConsentCell>, E> {
         let mut secret = Zeroizing::new([0u8; HANDLE_SECRET_LEN]);
         getrandom::fill(secret.as_mut()).map_err(|e| ConsentError::NoRandomness(e.to_string()))?;
-        let now = self.now();
+        let now = self.clock.checked_now()?;
         let mut state = self.lock();
         let id = ConsentId(state.next_id);
         let record = ConsentRecord {
@@ -437,7 +437,7 @@ impl ConsentLedger {
             state.next_probe += 1;
             ConsentId(u64::MAX - state.next_probe)
         };
-        let expires_at = self.now().after(validity);
+        let expires_at = self.clock.checked_now()?.after(validity);
         Ok(Arc::new(ConsentCell::new(
             id,
             self.id,

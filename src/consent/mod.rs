@@ -80,6 +80,12 @@ pub enum ConsentError {
         declared_by: &'static str,
         also_claimed_by: &'static str,
     },
+    /// The clock reads earlier than a time the ledger or vault has already seen or recorded (a
+    /// camera without an RTC battery boots in 1970; a clock set back): the real time is
+    /// unknown, so no consent decision is made until the clock is set right. Revocation still
+    /// works.
+    #[error("the clock reads {clock}, earlier than {latest} already recorded: set the device's clock; no consent is decided on a clock that went back")]
+    ClockBehind { clock: Timestamp, latest: Timestamp },
     /// A consent handle of the wrong length.
     #[error("a consent handle is {} bytes", ConsentHandle::LEN)]
     InvalidHandle,

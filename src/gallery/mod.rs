@@ -175,7 +175,12 @@ impl Shared {
 
     /// Refuses a consent of another ledger or purpose, or one that has ended.
     fn admit(&self, consent: &ConsentCell) -> Result<(), MatchError> {
-        consent.check()?;
+        self.admit_at(consent, consent.now()?)
+    }
+
+    /// [`admit`](Self::admit) at a given time.
+    fn admit_at(&self, consent: &ConsentCell, now: Timestamp) -> Result<(), MatchError> {
+        consent.check_at(now)?;
         if consent.ledger != self.ledger {
             return Err(ConsentError::ForeignLedger {
                 consent: consent.id,
@@ -225,10 +230,22 @@ impl Shared {
         model: ModelId,
         consent: &Arc<ConsentCell>,
     ) -> Result<(), MatchError> {
+        self.enroll_at(vector, model, consent, consent.now()?)
+    }
+
+    /// [`enroll`](Self::enroll), deciding the consent at `now` (the vault loads its templates
+    /// at the one instant it opened, whatever the clock says meanwhile).
+    pub(crate) fn enroll_at(
+        &self,
+        vector: &[f32],
+        model: ModelId,
+        consent: &Arc<ConsentCell>,
+        now: Timestamp,
+    ) -> Result<(), MatchError> {
         let mut store = self.write();
         // Checked under the gallery lock: a revocation either happened before (refused here)
         // or erases this template right after.
-        self.admit(consent)?;
+        self.admit_at(consent, now)?;
         if let Some(stored) = store.model {
             same_model(stored, model)?;
         }
@@ -267,7 +284,7 @@ impl Shared {
         k: usize,
     ) -> Result<Vec<Candidate>, MatchError> {
         self.admit(consent)?;
-        let now = consent.now();
+        let now = consent.now()?;
         loop {
             {
                 let store = self.read();
@@ -312,7 +329,7 @@ impl Shared {
         consent: &ConsentCell,
     ) -> Result<Option<f32>, MatchError> {
         self.admit(consent)?;
-        let now = consent.now();
+        let now = consent.now()?;
         loop {
             {
                 let store = self.read();

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use super::core::Vault;
-use super::event::{AuditEntry, Event};
+use super::event::{hex, AuditEntry, Event};
 use super::head::{self, Head};
 use super::recover::{journal_bytes, journal_problem, open_meta};
 use super::storage::{DirStorage, Storage};
@@ -114,6 +114,7 @@ fn name_live_subjects(
         }
     }
     let mut names = BTreeMap::new();
+    let mut pseudonyms = BTreeMap::new();
     for bucket in 0..keys::BUCKETS {
         let name = keys::file_name(head.epoch, bucket);
         let Ok(Some(bytes)) = storage.read(&name) else {
@@ -133,13 +134,17 @@ fn name_live_subjects(
             let Some(sealed) = hex_bytes(sealed) else {
                 continue;
             };
-            if let Ok((person, _)) = subject::open(&data_key, &head.vault, *id, purpose, &sealed) {
-                names.insert(*id, person.to_string());
+            if let Ok(opened) = subject::open(&data_key, &head.vault, *id, purpose, &sealed) {
+                names.insert(*id, opened.subject.to_string());
+                pseudonyms.insert(hex(&opened.pseudonym), opened.subject.to_string());
             }
         }
     }
     for entry in entries {
-        entry.subject = entry.event.consent().and_then(|c| names.get(&c).cloned());
+        entry.subject = match entry.event.usage_pseudonym() {
+            Some(p) => pseudonyms.get(p).cloned(),
+            None => entry.event.consent().and_then(|c| names.get(&c).cloned()),
+        };
     }
 }
 

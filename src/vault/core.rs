@@ -107,6 +107,16 @@ pub(super) struct Consent {
     pub(super) record: ConsentRecord,
     /// The data key and its wrapped form, while the consent is active.
     pub(super) key: Option<(VaultKey, Vec<u8>)>,
+    /// The random name usage events record the consent under, while it is active (sealed
+    /// under the data key on flash).
+    pub(super) pseudonym: Option<[u8; subject::PSEUDONYM_LEN]>,
+}
+
+impl Consent {
+    /// The usage pseudonym of an active consent, as the audit log records it.
+    pub(super) fn usage_name(&self) -> Option<String> {
+        self.pseudonym.filter(|_| self.key.is_some()).map(|p| hex(&p))
+    }
 }
 
 pub(super) struct Inner {
@@ -242,6 +252,7 @@ impl Inner {
             entries: self.entries,
             chain: self.chain,
             writes,
+            counter_bound: self.counter.is_some(),
             generations: self.generations,
         }
         .encode(&self.key);
@@ -370,6 +381,7 @@ impl Inner {
         for id in ids {
             if let Some(c) = self.consents.get_mut(id) {
                 c.record.subject = None;
+                c.pseudonym = None;
                 // Dropping the key wipes it.
                 if c.key.take().is_some() {
                     buckets.insert(id % keys::BUCKETS);
@@ -596,6 +608,7 @@ impl Vault {
                     let data_key = VaultKey::generate()?;
                     let binding = keys::binding(&inner.vault, id, &record.purpose);
                     let wrapped = keys::wrap(&inner.key, &binding, &data_key)?;
+                    let pseudonym = random16()?;
                     let sealed_subject = subject::seal(
                         &data_key,
                         &inner.vault,
@@ -603,6 +616,7 @@ impl Vault {
                         &record.purpose,
                         person,
                         handle,
+                        &pseudonym,
                     )?;
                     // The key reaches flash before the consent does: a committed consent always has
                     // its key, and a key without a consent (a power cut in between) is dropped on open.
@@ -611,6 +625,7 @@ impl Vault {
                         Consent {
                             record: record.clone(),
                             key: Some((data_key, wrapped)),
+                            pseudonym: Some(pseudonym),
                         },
                     );
                     let committed = inner.write_bucket(id).and_then(|()| {
@@ -712,11 +727,15 @@ impl Vault {
         self.sweep_due()?;
         let shared = self.lock().gallery(&self.ledger, &probe.consent.purpose);
         let found = shared.identify(probe.vector.as_slice(), probe.model, &probe.consent, k)?;
+        let mut inner = self.lock();
+        // The match is recorded under the consent's usage pseudonym, whose link to the consent
+        // and the person dies with the data key.
         let matched = found
             .first()
             .filter(|c| c.is_match)
-            .map(|c| c.consent.get());
-        self.lock().append(
+            .and_then(|c| inner.consents.get(&c.consent.get()))
+            .and_then(Consent::usage_name);
+        inner.append(
             self.now(),
             Event::Identified {
                 purpose: probe.consent.purpose.to_string(),
@@ -749,7 +768,7 @@ impl Vault {
         // The claim is recorded against the consent it was checked against: by number, so
         // that the entry names nobody once that consent ends. A claim of someone with no
         // active consent for the purpose names nobody at all.
-        let consent = inner
+        let claimed = inner
             .consents
             .values()
             .find(|c| {
@@ -757,13 +776,13 @@ impl Vault {
                     && c.record.subject.as_ref() == Some(subject)
                     && *c.record.purpose == *probe.consent.purpose
             })
-            .map(|c| c.record.id.get());
+            .and_then(Consent::usage_name);
         // Recorded whatever the outcome, a claim of someone not enrolled included.
         inner.append(
             self.now(),
             Event::Verified {
                 purpose: probe.consent.purpose.to_string(),
-                consent,
+                claimed,
                 matched: decision.is_some_and(|d| d.is_match),
             },
             None,

@@ -68,6 +68,9 @@ pub enum VaultError {
     /// The monotonic counter could not be read or raised.
     #[error("the monotonic counter failed: {why}")]
     Counter { why: String },
+    /// The vault is bound to a monotonic counter and was opened without one.
+    #[error("this vault is bound to a monotonic counter: open it with the counter (VaultConfig::counter, fg_vault_open_with_counter)")]
+    CounterRequired,
     /// The operating system's random generator failed.
     #[error("no randomness for a nonce or key: {0}")]
     Random(String),

@@ -44,16 +44,20 @@ pub enum Event {
         purpose: String,
         model: String,
     },
-    /// A 1:N search: its purpose and result (the consent of the best match, if any).
+    /// A 1:N search: its purpose and result: the usage pseudonym (hex) of the best match's
+    /// consent, if any. The pseudonym is random, and its link to the consent and the person is
+    /// sealed under the consent's data key: once that is destroyed, the passages of one person
+    /// can be told apart from another's, but not whose they were, nor which consent's.
     Identified {
         purpose: String,
-        matched: Option<u64>,
+        matched: Option<String>,
     },
-    /// A 1:1 check of one claimed person: the consent the claim was checked against (none
-    /// when the claimed person has no active consent for the purpose) and the outcome.
+    /// A 1:1 check of one claimed person: the usage pseudonym of the consent the claim was
+    /// checked against (none when the claimed person has no active consent for the purpose)
+    /// and the outcome.
     Verified {
         purpose: String,
-        consent: Option<u64>,
+        claimed: Option<String>,
         matched: bool,
     },
     /// Erased templates were purged from the files.
@@ -70,14 +74,22 @@ pub enum Event {
 }
 
 impl Event {
-    /// The consent the event is about, if it is about one person.
+    /// The consent a grant, enrolment or revocation is about. (Identifications and
+    /// verifications name a usage pseudonym instead: [`usage_pseudonym`](Self::usage_pseudonym).)
     pub fn consent(&self) -> Option<u64> {
         match self {
             Event::Granted { consent, .. }
             | Event::Revoked { consent, .. }
             | Event::Enrolled { consent, .. } => Some(*consent),
-            Event::Identified { matched, .. } => *matched,
-            Event::Verified { consent, .. } => *consent,
+            _ => None,
+        }
+    }
+
+    /// The usage pseudonym an identification or verification names, if any.
+    pub fn usage_pseudonym(&self) -> Option<&str> {
+        match self {
+            Event::Identified { matched, .. } => matched.as_deref(),
+            Event::Verified { claimed, .. } => claimed.as_deref(),
             _ => None,
         }
     }
@@ -93,9 +105,10 @@ pub struct AuditEntry {
     /// What happened.
     #[serde(flatten)]
     pub event: Event,
-    /// The person the event is about ([`Event::consent`]), while that consent is active: read
-    /// through its data key. `None` for events about nobody, and for everyone whose consent
-    /// has ended (revoked, expired): their id died with the key.
+    /// The person the event is about ([`Event::consent`] or [`Event::usage_pseudonym`]),
+    /// while that consent is active: read through its data key. `None` for events about
+    /// nobody, and for everyone whose consent has ended (revoked, expired): their id died with
+    /// the key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
 }

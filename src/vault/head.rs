@@ -5,7 +5,7 @@
 //! frame "HEAD" { vault id (16) | vault-key fingerprint (8) | key epoch u32 |
 //!                sealed(vault key, "head" bound to the vault id and epoch) {
 //!                    journal key (32) | entries u64 | chain (32) | writes u64 |
-//!                    64 × key-file generation u64 } }
+//!                    bound to a counter u64 (0 or 1) | 64 × key-file generation u64 } }
 //! ```
 //!
 //! It is replaced atomically after every commit, so it vouches for the journal (how many
@@ -25,8 +25,8 @@ use super::{frame, VaultError, VaultKey, KEY_LEN};
 pub const FILE: &str = "HEAD";
 const KIND: frame::Kind = frame::Kind(*b"HEAD");
 const BUCKETS: usize = super::keys::BUCKETS as usize;
-const PLAIN_LEN: usize = KEY_LEN + 8 + 32 + 8 + 8 * BUCKETS;
-/// The length of the head file this version writes (704 bytes).
+const PLAIN_LEN: usize = KEY_LEN + 8 + 32 + 8 + 8 + 8 * BUCKETS;
+/// The length of the head file this version writes (712 bytes).
 const LEN: usize = frame::OVERHEAD + 28 + seal::OVERHEAD + PLAIN_LEN;
 /// The longest head file a vault reads or writes: 64 KiB. The head this version writes is a
 /// few hundred bytes; the cap leaves room for fields later versions add, and is still no
@@ -46,6 +46,8 @@ pub(crate) struct Head {
     pub chain: [u8; 32],
     /// How many heads were written before and including this one.
     pub writes: u64,
+    /// Whether the vault is bound to a monotonic counter (then it opens only with it).
+    pub counter_bound: bool,
     /// The generation each key file of this epoch has (0: never written).
     pub generations: [u64; BUCKETS],
 }
@@ -67,6 +69,7 @@ impl Head {
         plain.extend_from_slice(&self.entries.to_le_bytes());
         plain.extend_from_slice(&self.chain);
         plain.extend_from_slice(&self.writes.to_le_bytes());
+        plain.extend_from_slice(&u64::from(self.counter_bound).to_le_bytes());
         for g in &self.generations {
             plain.extend_from_slice(&g.to_le_bytes());
         }
@@ -109,7 +112,7 @@ impl Head {
         let u64_at = |at: usize| u64::from_le_bytes(plain[at..at + 8].try_into().expect("8"));
         let mut generations = [0u64; BUCKETS];
         for (i, g) in generations.iter_mut().enumerate() {
-            *g = u64_at(KEY_LEN + 48 + 8 * i);
+            *g = u64_at(KEY_LEN + 56 + 8 * i);
         }
         Ok(Head {
             vault,
@@ -120,6 +123,16 @@ impl Head {
                 .try_into()
                 .expect("32 bytes"),
             writes: u64_at(KEY_LEN + 40),
+            counter_bound: match u64_at(KEY_LEN + 48) {
+                0 => false,
+                1 => true,
+                other => {
+                    return Err(VaultError::Malformed {
+                        what: FILE.to_string(),
+                        why: format!("counter flag {other}"),
+                    })
+                }
+            },
             generations,
         })
     }

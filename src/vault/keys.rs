@@ -11,7 +11,9 @@
 //! file is never deleted (an empty bucket is a file with no keys), and each rewrite raises its
 //! generation by one; the head records every bucket's generation, so a key file replaced by
 //! an older copy, or a head and journal replaced by older copies while the key files moved
-//! on, is found on open ([`VaultError::RolledBack`]). A template is
+//! on by more than the one change a power cut can leave half done, is found on open
+//! ([`VaultError::RolledBack`]). See the threat model in the vault's docs for what only a
+//! monotonic counter detects. A template is
 //! sealed under its consent's data key; destroying the key (revocation, expiry) makes every
 //! copy of the template undecryptable, wherever its bytes linger. A key rotation writes every
 //! bucket of the next epoch under the new vault key before the head switches to it.

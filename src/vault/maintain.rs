@@ -98,7 +98,10 @@ impl Vault {
     /// copy taken earlier stays sealed under the old key, so retire (destroy) it.
     ///
     /// If this returns an error, keep both keys until one of them opens the vault: a power
-    /// cut or a failed write leaves the vault under the old key or the new one. The journal
+    /// cut or a failed write leaves the vault under the old key or the new one. If it opens
+    /// under the old key (the rotation was abandoned), retire the new key too and rotate to a
+    /// freshly generated one: the abandoned key files, which may linger in flash blocks, were
+    /// sealed under the new key. The journal
     /// key and the data keys are not renewed (that would mean re-encrypting everything): the
     /// old key, with a copy of the head and key files from before the rotation, still unwraps
     /// them for whoever also gets a later copy of the journal. Hence: destroy the old key.

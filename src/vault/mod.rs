@@ -86,28 +86,36 @@
 //! # What the audit log says, before and after a deletion
 //!
 //! The log is a complete record of processing: every grant (purpose, notice hash, expiry),
-//! enrolment, identification (with the consent it matched), verification (with the consent it
-//! was checked against), revocation, expiry, compaction and key rotation, with its time. While
-//! a consent is active, [`read_audit`] names its person on every event about it
-//! ([`AuditEntry::subject`]). Once it is revoked or expired the same entries remain and the
-//! chain still verifies, but they name consent #n only: the person's id was sealed under the
-//! destroyed key, so nobody — the vault key's holder included — can tell who passed the door
-//! at those times. What remains is that *someone* consented to this purpose at this time,
-//! was matched at these times, and withdrew. (The number of identifications per consent and
-//! their times remain: a pattern, not a name. Whoever also kept their own list of who holds
-//! which consent number can re-link it; keep such lists out of the device.)
+//! enrolment and revocation (with the consent's number), expiry, compaction and key rotation,
+//! and every identification and verification with its time and outcome. Identifications and
+//! verifications do not carry the consent's number (which the firmware knows: the C API hands
+//! it out to revoke with): they carry the consent's *usage pseudonym*, a random name sealed,
+//! with the person's id, under the consent's data key. While a consent is active,
+//! [`read_audit`] names its person on every event about it ([`AuditEntry::subject`]). Once it
+//! is revoked or expired the same entries remain and the chain still verifies, but nobody —
+//! the vault key's holder included — can tell who the person was, which consent the passages
+//! belonged to, or link them to anything the firmware kept: the key that held those links is
+//! destroyed. What remains is that someone consented to this purpose at this time and
+//! withdrew at that time, and that the door was passed at these times by one same (unknown)
+//! person: the passages still share their pseudonym. Notices are recorded by hash: keep names
+//! out of notice texts.
 //!
 //! # Clocks
 //!
-//! Consent decisions use the clock the firmware gives ([`VaultConfig::clock`]), but never a
-//! time earlier than the latest the vault has recorded: a clock that reads earlier (a camera
-//! without an RTC battery boots in 1970, a clock set back on purpose) is ignored in favour of
-//! that floor, and [`OpenReport::clock_behind_secs`] says by how much. An expired consent
-//! therefore never revives, and entries are never stamped before earlier ones. What a clock
-//! attack can still do: a clock held back *before* a consent's expiry is first seen keeps the
-//! consent alive until the clock passes it (the device cannot know the time it never saw:
-//! use a secure RTC or a trusted time source); a clock set *forward* ends consents early and
-//! raises the floor for good (fail-safe for privacy, a denial of service for the operator).
+//! Consent decisions use the clock the firmware gives ([`VaultConfig::clock`]), checked
+//! against the latest time the vault has recorded. While the clock reads earlier (a camera
+//! without an RTC battery boots in 1970, a clock set back on purpose), the real time is
+//! unknown, so nothing is decided on consent: grants, enrolments, identifications,
+//! verifications and handles are refused with
+//! [`ConsentError::ClockBehind`](crate::ConsentError::ClockBehind) until the clock is set
+//! right, and [`OpenReport::clock_behind_secs`] says how far behind it was. Revocation still
+//! works, and everything recorded meanwhile is stamped no earlier than earlier entries. A
+//! consent that expired while the camera was off, unseen, therefore does not pass for active
+//! on a clock that went back. What a clock attack can still do: a clock held *exactly* at or
+//! after the last recorded time but before a consent's expiry keeps that consent alive until
+//! the clock passes it (use a secure RTC or a trusted time source); a clock set *forward* ends
+//! consents early and raises the floor for good (fail-safe for privacy, a denial of service
+//! for the operator).
 //!
 //! # Threat model
 //!
@@ -129,15 +137,18 @@
 //!   after revocations when the flash may hold old blocks.
 //! * **Tampering** (editing, swapping, moving, truncating, replaying any one file) is
 //!   detected. **Rollbacks** that the files can reveal are detected too: a key file older or
-//!   newer than the head records, keys of consents that ended before the last change, more
-//!   than one key nobody was granted. Replacing *all* files with a consistent older copy (a
-//!   full rollback, e.g. to erase audit entries or to undo a revocation whose key survives in
-//!   the old copy) cannot be detected from the files alone: with a [`MonotonicCounter`] (a
-//!   secure element, eMMC RPMB, a TPM NV counter; [`VaultConfig::counter`]) it always is,
-//!   except for the one last commit a power cut may legitimately lose. (A counter reading 0
-//!   is taken for a new one and bound to the vault: a counter that can be reset to 0 protects
-//!   nothing.) Without one, a rollback to any earlier state is possible for whoever can write
-//!   the flash.
+//!   newer than the head records (beyond the one change a power cut may leave half done),
+//!   keys of consents that ended before the last change, more than one key nobody was
+//!   granted. What the files alone cannot reveal: replacing the head and journal (or all
+//!   files) with an older consistent copy taken since the last key-file change, or just
+//!   before the last grant or just after the last revocation or expiry — those look exactly
+//!   like a power cut's leftovers, and erase the audit entries since. With a
+//!   [`MonotonicCounter`] (a secure element, eMMC RPMB, a TPM NV counter;
+//!   [`VaultConfig::counter`]) every such rollback is detected, except for the one last commit
+//!   a power cut may legitimately lose. A vault bound to a counter opens only with it
+//!   ([`VaultError::CounterRequired`]), and with no other: a blank counter (at 0) is taken
+//!   for a new one only by a vault that was never bound. Without a counter, a rollback to any
+//!   earlier state is possible for whoever can write the flash.
 //! * **A hostile caller** of the API cannot enrol under someone else's consent without the
 //!   consent's handle (ids are not credentials), cannot stretch a purpose's retention limit
 //!   through the run-time API, and cannot make a panic leave a half-applied change in use

@@ -341,6 +341,7 @@ fn read_keys(inner: &mut Inner, state: &Replay) -> Result<KeyRepairs, VaultError
                 Consent {
                     record: record.clone(),
                     key: Some((key, wrapped)),
+                    pseudonym: None,
                 },
             );
         }
@@ -376,6 +377,7 @@ fn read_keys(inner: &mut Inner, state: &Replay) -> Result<KeyRepairs, VaultError
         inner.consents.entry(*id).or_insert_with(|| Consent {
             record: record.clone(),
             key: None,
+            pseudonym: None,
         });
     }
     Ok(repairs)
@@ -396,10 +398,10 @@ fn unseal_subjects(
             .sealed_subjects
             .get(id)
             .ok_or_else(|| malformed(0, format!("consent #{id} has no sealed subject")))?;
-        let (person, handle) =
-            subject::open(data_key, &vault, *id, &consent.record.purpose, sealed)?;
-        consent.record.subject = Some(person);
-        handles.insert(*id, handle);
+        let opened = subject::open(data_key, &vault, *id, &consent.record.purpose, sealed)?;
+        consent.record.subject = Some(opened.subject);
+        consent.pseudonym = Some(opened.pseudonym);
+        handles.insert(*id, opened.handle);
     }
     Ok(handles)
 }
@@ -409,8 +411,15 @@ fn unseal_subjects(
 /// counter's update), or new (at 0: a vault made without a counter is bound to it now).
 fn check_counter(head: &Head, counter: &dyn MonotonicCounter) -> Result<bool, VaultError> {
     let value = counter.read()?;
-    if value == 0 {
-        return Ok(head.writes > 0);
+    if !head.counter_bound {
+        // A vault made without a counter is bound to a new one (at 0), and to no other.
+        return match value {
+            0 => Ok(true),
+            _ => Err(rolled_back(
+                "the monotonic counter",
+                format!("it is at {value}, but this vault was never bound to a counter: it is another vault's"),
+            )),
+        };
     }
     if head.writes < value {
         return Err(rolled_back(
@@ -448,6 +457,7 @@ pub(super) fn open(
     let head = Head::decode(&head_bytes, &key)?;
     let counter_behind = match &config.counter {
         Some(counter) => check_counter(&head, &**counter)?,
+        None if head.counter_bound => return Err(VaultError::CounterRequired.into()),
         None => false,
     };
     let bytes = journal_bytes(&*storage, &head.vault)?;
@@ -459,6 +469,7 @@ pub(super) fn open(
     let entries = scan.entries;
     let state = replay(&entries, &head.vault, &head.journal_key)?;
     let anchored = head.entries;
+    let was_bound = head.counter_bound;
     let ledger = ConsentLedger::with_clock(config.clock);
     // Time never runs backwards: nothing is decided before the latest time recorded.
     ledger.raise_floor(Timestamp(state.latest));
@@ -505,7 +516,7 @@ pub(super) fn open(
         );
         let purpose = held.record.purpose.clone();
         let shared = inner.gallery(&ledger, &purpose);
-        match shared.enroll(vector.as_slice(), model, &cells[&consent]) {
+        match shared.enroll_at(vector.as_slice(), model, &cells[&consent], now) {
             Ok(()) => report.templates_loaded += 1,
             // The consent ended while the vault opened: its template waits for the sweep
             // below, like any other ended consent's.
@@ -521,6 +532,10 @@ pub(super) fn open(
         let writes = inner.writes;
         if let Some(counter) = inner.counter.clone() {
             inner.write(|_| counter.advance(writes))?;
+        }
+        if !was_bound {
+            // The binding is recorded at once: from now on the vault opens only with it.
+            inner.write_head()?;
         }
         report.counter_advanced = true;
     }

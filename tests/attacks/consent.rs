@@ -133,12 +133,26 @@ fn expired_consent_stays_expired_when_clock_goes_back() {
     let handle = token.handle();
     clock.advance(2 * DAY);
     assert!(matches!(token.check(), Err(ConsentError::Expired { .. })));
-    // A camera without an RTC battery boots in 1970.
+    // A camera without an RTC battery boots in 1970: no decision is made on that clock.
     clock.set(Timestamp(0));
-    assert!(matches!(token.check(), Err(ConsentError::Expired { .. })));
+    assert!(matches!(token.check(), Err(ConsentError::ClockBehind { .. })));
     assert!(matches!(
         ledger.token::<DoorAccess>(&handle),
-        Err(ConsentError::Expired { .. })
+        Err(ConsentError::ClockBehind { .. })
     ));
+    assert!(matches!(
+        ledger.probe_consent::<DoorAccess>(NOTICE),
+        Err(ConsentError::ClockBehind { .. })
+    ));
+    assert!(matches!(
+        ledger.grant::<DoorAccess>(alice(), NOTICE, DAY),
+        Err(ConsentError::ClockBehind { .. })
+    ));
+    // What is recorded meanwhile is stamped at the latest time seen, never before it...
     assert_eq!(ledger.now(), Timestamp(1_790_000_000 + 2 * 86_400));
+    // ...a deletion request still works...
+    assert!(ledger.revoke(token.id()).is_ok());
+    // ...and once the clock is right again, the consent is what it was: expired (and revoked).
+    clock.set(Timestamp(1_790_000_000 + 3 * 86_400));
+    assert!(token.check().is_err());
 }

@@ -145,10 +145,21 @@ fn revoked_subject_absent_from_audit_export() {
             .unwrap()
             .is_match
     );
-    // While the consent lives, the record of processing says who it was.
-    let mut live = Vec::new();
-    vault.audit().unwrap().write_json_lines(&mut live).unwrap();
-    assert!(contains(&live, person.as_bytes()));
+    // While the consent lives, the record of processing says who it was, passage by passage.
+    let live = vault.audit().unwrap();
+    let theirs = |log: &faceguard::vault::AuditLog| {
+        log.entries
+            .iter()
+            .filter(|e| e.subject.as_deref() == Some(person))
+            .count()
+    };
+    assert_eq!(theirs(&live), 1 + 1 + 3 + 1); // granted, enrolled, 3 identifications, verified
+    let pseudonym = live
+        .entries
+        .iter()
+        .find_map(|e| e.event.usage_pseudonym())
+        .unwrap()
+        .to_string();
 
     // The deletion request.
     vault.revoke_subject(&subject).unwrap();
@@ -159,13 +170,25 @@ fn revoked_subject_absent_from_audit_export() {
     log.write_json_lines(&mut export).unwrap();
     let text = String::from_utf8(export).unwrap();
     assert!(!text.contains(person), "{text}");
-    // The movement record is still there, complete, but names a number, not a person.
+    // The movement record is still there, complete, but names nobody: the identifications and
+    // the verification carry a random pseudonym that no longer leads to the consent (whose
+    // number the firmware knows) nor to the person.
+    assert_eq!(theirs(&log), 0);
+    let usage: Vec<_> = log
+        .entries
+        .iter()
+        .filter(|e| e.event.usage_pseudonym() == Some(pseudonym.as_str()))
+        .collect();
+    assert_eq!(usage.len(), 3 + 1);
+    assert!(usage.iter().all(|e| e.subject.is_none()));
+    assert!(!text.contains(&format!("\"matched\":{}", token.id().get())));
+    // Grant, enrolment and revocation keep their consent number: a record of processing.
     assert_eq!(
         log.entries
             .iter()
             .filter(|e| e.event.consent() == Some(token.id().get()))
             .count(),
-        1 + 1 + 3 + 1 + 1, // granted, enrolled, 3 identifications, verified, revoked
+        3
     );
     assert!(vault
         .consents()
@@ -208,7 +231,11 @@ fn expired_consent_stays_expired_when_clock_goes_back() {
         vault.token::<DoorAccess>(&handle),
         Err(Error::Consent(ConsentError::Unknown(_)))
     ));
-    assert_eq!(matched(&vault, "img2.jpg"), None);
+    // And no identification is made on a clock that went back.
+    assert!(matches!(
+        vault.probe_consent::<DoorAccess>(NOTICE),
+        Err(Error::Consent(ConsentError::ClockBehind { .. }))
+    ));
     // Every entry written meanwhile carries the vault's time, never the 1970 clock.
     assert!(vault
         .audit()
@@ -216,6 +243,36 @@ fn expired_consent_stays_expired_when_clock_goes_back() {
         .entries
         .iter()
         .all(|e| e.at >= START.0));
+}
+
+#[test]
+fn a_consent_that_expired_while_the_camera_was_off_does_not_revive_at_1970() {
+    let scratch = Scratch::new("clock-off");
+    let clock = ManualClock::new(START);
+    let vault = Vault::create_with_config(scratch.vault(), key(), config(&clock)).unwrap();
+    let token = enrol(&vault, "alice", "img1.jpg");
+    let handle = token.handle().to_bytes();
+    assert_eq!(matched(&vault, "img2.jpg").as_deref(), Some("alice"));
+    drop((token, vault));
+    // Switched off for a week: the consent (one day) expires unseen. It boots in 1970.
+    clock.set(Timestamp(0));
+    let (vault, report) =
+        Vault::open_with_config(scratch.vault(), key(), config(&clock)).unwrap();
+    assert!(report.clock_behind_secs > 0);
+    // The vault cannot know the consent expired, so it decides nothing.
+    assert!(matches!(
+        vault.probe_consent::<DoorAccess>(NOTICE),
+        Err(Error::Consent(ConsentError::ClockBehind { .. }))
+    ));
+    let handle = ConsentHandle::from_bytes(handle.as_ref()).unwrap();
+    assert!(matches!(
+        vault.token::<DoorAccess>(&handle),
+        Err(Error::Consent(ConsentError::ClockBehind { .. }))
+    ));
+    // Once the clock is set, the expiry is found and the template erased.
+    clock.set(START.after(7 * DAY));
+    assert_eq!(matched(&vault, "img2.jpg"), None);
+    assert_eq!(vault.template_count(), 0);
 }
 
 #[test]
@@ -272,8 +329,18 @@ fn full_rollback_detected_with_counter() {
         with_counter(),
     ));
     assert!(why.contains("monotonic counter"), "{why}");
-    // Without the counter, the files alone cannot tell: the limit the docs state.
-    assert!(Vault::open_with_config(scratch.vault(), key(), config(&clock)).is_ok());
+    // The thief cannot simply leave the counter out: a bound vault opens only with it.
+    assert!(matches!(
+        Vault::open_with_config(scratch.vault(), key(), config(&clock)),
+        Err(Error::Vault(VaultError::CounterRequired))
+    ));
+    // Nor swap in a new, blank counter.
+    let blank = Arc::new(FileCounter::new(scratch.0.join("blank-counter")));
+    rolled_back(Vault::open_with_config(
+        scratch.vault(),
+        key(),
+        config(&clock).counter(blank),
+    ));
 }
 
 #[test]
@@ -288,6 +355,13 @@ fn a_vault_made_without_a_counter_is_bound_to_a_new_one() {
     let with_counter = || config(&clock).counter(counter.clone());
     let (vault, report) = Vault::open_with_config(scratch.vault(), key(), with_counter()).unwrap();
     assert!(report.counter_advanced);
+    drop(vault);
+    // Bound now: opening without the counter (which would let heads go uncounted) is refused.
+    assert!(matches!(
+        Vault::open_with_config(scratch.vault(), key(), config(&clock)),
+        Err(Error::Vault(VaultError::CounterRequired))
+    ));
+    let (vault, _) = Vault::open_with_config(scratch.vault(), key(), with_counter()).unwrap();
     matched(&vault, "img2.jpg");
     drop(vault);
     restore(&scratch.vault(), &before, None);

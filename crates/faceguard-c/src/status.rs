@@ -40,6 +40,10 @@ pub enum fg_status {
     FG_ERR_CONSENT_INVALID = 25,
     /// Templates of different models (or dimensions) cannot be compared.
     FG_ERR_MODEL_MISMATCH = 26,
+    /// The device's clock reads earlier than a time the vault already recorded (no RTC
+    /// battery, a clock set back): nothing is decided on consent until the clock is set right;
+    /// revocation still works.
+    FG_ERR_CLOCK_BEHIND = 27,
     /// The key does not open this vault.
     FG_ERR_WRONG_KEY = 30,
     /// A vault file failed authentication: edited, swapped or moved.
@@ -62,7 +66,8 @@ pub enum fg_status {
     FG_ERR_VAULT_BUSY = 37,
     /// `fg_vault_create` where a vault already exists.
     FG_ERR_VAULT_EXISTS = 38,
-    /// The monotonic counter (`fg_counter`) failed: a callback returned non-zero.
+    /// The monotonic counter (`fg_counter`) failed (a callback returned non-zero), or a vault
+    /// bound to one was opened without it (use `fg_vault_open_with_counter`).
     FG_ERR_COUNTER = 39,
     /// A bug in faceguard (a caught panic): the call did not complete, and no out-parameter
     /// was written. The panic may have struck mid-write, so if the call was given a vault,
@@ -93,7 +98,7 @@ impl From<&VaultError> for fg_status {
             VaultError::Io { .. } | VaultError::Random(_) => FG_ERR_IO,
             VaultError::Poisoned => FG_ERR_VAULT_POISONED,
             VaultError::Busy { .. } => FG_ERR_VAULT_BUSY,
-            VaultError::Counter { .. } => FG_ERR_COUNTER,
+            VaultError::Counter { .. } | VaultError::CounterRequired => FG_ERR_COUNTER,
             VaultError::SameKey => FG_ERR_INVALID_ARGUMENT,
             _ => FG_ERR_INTERNAL,
         }
@@ -112,6 +117,7 @@ impl From<&ConsentError> for fg_status {
             ConsentError::UnknownSubject(_) => FG_ERR_UNKNOWN_SUBJECT,
             ConsentError::InvalidHandle => FG_ERR_INVALID_ARGUMENT,
             ConsentError::NoRandomness(_) => FG_ERR_IO,
+            ConsentError::ClockBehind { .. } => FG_ERR_CLOCK_BEHIND,
             _ => FG_ERR_CONSENT_INVALID,
         }
     }
@@ -135,7 +141,7 @@ impl From<&Error> for fg_status {
 
 impl fg_status {
     /// Every status, for turning a caller's integer back into one.
-    pub(crate) const ALL: [fg_status; 25] = [
+    pub(crate) const ALL: [fg_status; 26] = [
         FG_OK,
         FG_ERR_NULL_POINTER,
         FG_ERR_INVALID_ARGUMENT,
@@ -150,6 +156,7 @@ impl fg_status {
         FG_ERR_UNKNOWN_SUBJECT,
         FG_ERR_CONSENT_INVALID,
         FG_ERR_MODEL_MISMATCH,
+        FG_ERR_CLOCK_BEHIND,
         FG_ERR_WRONG_KEY,
         FG_ERR_TAMPERED,
         FG_ERR_CORRUPT,
@@ -189,6 +196,9 @@ impl fg_status {
                 c"invalid consent request (notice, subject, purpose or validity)"
             }
             FG_ERR_MODEL_MISMATCH => c"templates of different models cannot be compared",
+            FG_ERR_CLOCK_BEHIND => {
+                c"the clock reads earlier than a time already recorded: set the device's clock"
+            }
             FG_ERR_WRONG_KEY => c"wrong vault key",
             FG_ERR_TAMPERED => c"a vault file failed authentication (tampered)",
             FG_ERR_CORRUPT => c"a vault file is corrupt or truncated",
@@ -200,7 +210,9 @@ impl fg_status {
             }
             FG_ERR_VAULT_BUSY => c"the vault is open in another handle or process",
             FG_ERR_VAULT_EXISTS => c"a vault already exists at this place",
-            FG_ERR_COUNTER => c"the monotonic counter failed (a callback returned an error)",
+            FG_ERR_COUNTER => {
+                c"the monotonic counter failed, or a vault bound to one was opened without it"
+            }
             FG_ERR_INTERNAL => c"internal error in faceguard: the call did not complete",
         }
     }
