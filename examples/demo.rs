@@ -190,7 +190,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             .count();
         println!(
             "  {passages} identifications on record; the log names {id}: {}",
-            if named { "yes (a defect)" } else { "no, not any more" }
+            if named {
+                "yes (a defect)"
+            } else {
+                "no, not any more"
+            }
         );
     }
     Ok(())

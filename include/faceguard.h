@@ -87,6 +87,10 @@ typedef enum fg_status {
     FG_ERR_CONSENT_INVALID = 25,
     // Templates of different models (or dimensions) cannot be compared.
     FG_ERR_MODEL_MISMATCH = 26,
+    // The device's clock reads earlier than a time the vault already recorded (no RTC
+    // battery, a clock set back): nothing is decided on consent until the clock is set right;
+    // revocation still works.
+    FG_ERR_CLOCK_BEHIND = 27,
     // The key does not open this vault.
     FG_ERR_WRONG_KEY = 30,
     // A vault file failed authentication: edited, swapped or moved.
@@ -109,7 +113,8 @@ typedef enum fg_status {
     FG_ERR_VAULT_BUSY = 37,
     // `fg_vault_create` where a vault already exists.
     FG_ERR_VAULT_EXISTS = 38,
-    // The monotonic counter (`fg_counter`) failed: a callback returned non-zero.
+    // The monotonic counter (`fg_counter`) failed (a callback returned non-zero), or a vault
+    // bound to one was opened without it (use `fg_vault_open_with_counter`).
     FG_ERR_COUNTER = 39,
     // A bug in faceguard (a caught panic): the call did not complete, and no out-parameter
     // was written. The panic may have struck mid-write, so if the call was given a vault,
@@ -191,10 +196,11 @@ typedef struct fg_face {
 // library reads only the fields the given size covers. `read` stores the counter's value in
 // `*value`; `advance` raises the counter to `value` (a no-op if it is already there or above)
 // and returns only once that is durable. Both return 0 on success, anything else on failure
-// (the vault call then fails with `FG_ERR_COUNTER`). They are called with `context`, from any
-// thread that uses the vault (one at a time: the vault serialises its writes), and must not
-// call back into the vault. The structure is copied: it need not outlive the call that takes
-// it, but `context` must outlive the vault.
+// (the vault call then fails with `FG_ERR_COUNTER`). They are called with `context`, from
+// whichever thread calls the vault, and must not call back into the vault; one vault calls
+// them one at a time, but a counter shared by several vaults may be called concurrently. The
+// structure is copied: it need not outlive the call that takes it, but `context` must
+// outlive the vault.
 typedef struct fg_counter {
     // `sizeof(fg_counter)`.
     uint32_t struct_size;

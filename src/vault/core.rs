@@ -115,7 +115,9 @@ pub(super) struct Consent {
 impl Consent {
     /// The usage pseudonym of an active consent, as the audit log records it.
     pub(super) fn usage_name(&self) -> Option<String> {
-        self.pseudonym.filter(|_| self.key.is_some()).map(|p| hex(&p))
+        self.pseudonym
+            .filter(|_| self.key.is_some())
+            .map(|p| hex(&p))
     }
 }
 
@@ -567,6 +569,11 @@ impl Vault {
     /// `notice`, for `valid_for` (at most [`Purpose::MAX_VALIDITY`]): the consent and a fresh
     /// data key for its templates are on flash when this returns. The token's
     /// [`handle`](ConsentToken::handle) is the only way to enrol under this consent later.
+    ///
+    /// As for every change: an error after the journal entry was flushed (writing the head or
+    /// raising the counter failed) leaves the vault poisoned and the change possibly
+    /// committed; reopening shows which (here, a consent whose handle nobody received:
+    /// revoke it).
     pub fn grant<P: Purpose>(
         &self,
         subject: SubjectId,

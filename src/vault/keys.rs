@@ -43,13 +43,14 @@ pub fn file_name(epoch: u32, consent: u64) -> String {
     format!("keys.{epoch}.{:02x}", consent % BUCKETS)
 }
 
-/// The epoch of a key file's name, if `name` is one.
+/// The epoch of a key file's name, if `name` is one, written exactly as [`file_name`] writes
+/// it (so that no other spelling, `keys.00.05` or `keys.+0.05`, can shadow a real key file).
 pub fn epoch_of(name: &str) -> Option<u32> {
     let rest = name.strip_prefix("keys.")?;
     let (epoch, bucket) = rest.split_once('.')?;
-    (bucket.len() == 2 && u64::from_str_radix(bucket, 16).is_ok_and(|b| b < BUCKETS))
-        .then(|| epoch.parse().ok())
-        .flatten()
+    let epoch: u32 = epoch.parse().ok()?;
+    let bucket = u64::from_str_radix(bucket, 16).ok()?;
+    (bucket < BUCKETS && file_name(epoch, bucket) == name).then_some(epoch)
 }
 
 /// The bucket (0..[`BUCKETS`]) of a key file's name, if `name` is one.

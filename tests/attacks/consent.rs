@@ -135,7 +135,10 @@ fn expired_consent_stays_expired_when_clock_goes_back() {
     assert!(matches!(token.check(), Err(ConsentError::Expired { .. })));
     // A camera without an RTC battery boots in 1970: no decision is made on that clock.
     clock.set(Timestamp(0));
-    assert!(matches!(token.check(), Err(ConsentError::ClockBehind { .. })));
+    assert!(matches!(
+        token.check(),
+        Err(ConsentError::ClockBehind { .. })
+    ));
     assert!(matches!(
         ledger.token::<DoorAccess>(&handle),
         Err(ConsentError::ClockBehind { .. })

@@ -256,8 +256,7 @@ fn a_consent_that_expired_while_the_camera_was_off_does_not_revive_at_1970() {
     drop((token, vault));
     // Switched off for a week: the consent (one day) expires unseen. It boots in 1970.
     clock.set(Timestamp(0));
-    let (vault, report) =
-        Vault::open_with_config(scratch.vault(), key(), config(&clock)).unwrap();
+    let (vault, report) = Vault::open_with_config(scratch.vault(), key(), config(&clock)).unwrap();
     assert!(report.clock_behind_secs > 0);
     // The vault cannot know the consent expired, so it decides nothing.
     assert!(matches!(

@@ -15,10 +15,11 @@ use crate::status::fg_status::{self, *};
 /// library reads only the fields the given size covers. `read` stores the counter's value in
 /// `*value`; `advance` raises the counter to `value` (a no-op if it is already there or above)
 /// and returns only once that is durable. Both return 0 on success, anything else on failure
-/// (the vault call then fails with `FG_ERR_COUNTER`). They are called with `context`, from any
-/// thread that uses the vault (one at a time: the vault serialises its writes), and must not
-/// call back into the vault. The structure is copied: it need not outlive the call that takes
-/// it, but `context` must outlive the vault.
+/// (the vault call then fails with `FG_ERR_COUNTER`). They are called with `context`, from
+/// whichever thread calls the vault, and must not call back into the vault; one vault calls
+/// them one at a time, but a counter shared by several vaults may be called concurrently. The
+/// structure is copied: it need not outlive the call that takes it, but `context` must
+/// outlive the vault.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct fg_counter {
@@ -40,18 +41,30 @@ pub(crate) struct CallbackCounter {
 }
 
 // SAFETY: the caller's contract (documented on fg_counter) is that the callbacks and their
-// context may be used from any thread; the vault calls them one at a time, under its lock.
+// context may be called from any thread that calls the vault.
 unsafe impl Send for CallbackCounter {}
-// SAFETY: as for Send: shared references only ever call the callbacks, under the vault's lock.
+// SAFETY: as for Send; concurrent calls are allowed by the same contract (fg_counter's doc).
 unsafe impl Sync for CallbackCounter {}
 
 impl CallbackCounter {
-    /// Checks `counter`: its size covers the callbacks, and both are set.
-    pub(crate) fn new(counter: &fg_counter) -> Result<Self, fg_status> {
+    /// Checks the caller's `fg_counter`: not NULL, its `struct_size` covers every field this
+    /// version reads (read first, before anything else of the structure), and both callbacks
+    /// are set.
+    ///
+    /// # Safety
+    /// `counter` is NULL or valid for reads of `counter->struct_size` bytes.
+    pub(crate) unsafe fn from_raw(counter: *const fg_counter) -> Result<Self, fg_status> {
         const NEEDED: usize = offset_of!(fg_counter, advance) + size_of::<usize>();
-        if (counter.struct_size as usize) < NEEDED {
+        if counter.is_null() {
+            return Err(FG_ERR_NULL_POINTER);
+        }
+        // SAFETY: non-NULL, and its first field is readable per the contract.
+        let size = unsafe { std::ptr::addr_of!((*counter).struct_size).read_unaligned() };
+        if (size as usize) < NEEDED {
             return Err(FG_ERR_INVALID_ARGUMENT);
         }
+        // SAFETY: `struct_size` bytes are readable, and they cover the whole structure.
+        let counter = unsafe { counter.read_unaligned() };
         match (counter.read, counter.advance) {
             (Some(read), Some(advance)) => Ok(CallbackCounter {
                 context: counter.context,

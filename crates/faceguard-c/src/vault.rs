@@ -166,9 +166,9 @@ pub unsafe extern "C" fn fg_vault_open(
 /// `counter` is NULL or valid for reads of `counter->struct_size` bytes (at least up to the
 /// fields this version reads, which `CallbackCounter::new` checks).
 unsafe fn with_counter(counter: *const fg_counter) -> Result<VaultConfig, fg_status> {
-    // SAFETY: per this function's contract; NULL is reported by `arg`.
-    let counter = unsafe { arg(counter)? };
-    Ok(VaultConfig::new().counter(Arc::new(CallbackCounter::new(counter)?)))
+    // SAFETY: per this function's contract.
+    let counter = unsafe { CallbackCounter::from_raw(counter)? };
+    Ok(VaultConfig::new().counter(Arc::new(counter)))
 }
 
 /// `fg_vault_create`, bound to the device's monotonic counter (see `fg_counter`): every
@@ -260,10 +260,16 @@ const _: () = assert!(FG_CONSENT_HANDLE_LEN == fg::ConsentHandle::LEN);
 /// the firmware's own, encrypted, record of the person) and wipe it when done; it stops
 /// working when the consent is revoked or expires.
 #[repr(C)]
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct fg_consent_handle {
     /// The handle's bytes: the consent id (8, little-endian), then the secret (32).
     pub bytes: [u8; FG_CONSENT_HANDLE_LEN],
+}
+
+impl std::fmt::Debug for fg_consent_handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("fg_consent_handle([redacted])")
+    }
 }
 
 /// Records that `subject` consented to enrolment for `purpose` after being shown `notice`,
@@ -313,6 +319,7 @@ pub unsafe extern "C" fn fg_vault_grant(
         granted.bytes.copy_from_slice(bytes.as_ref());
         guard::set(consent, token.id().get());
         guard::set(handle, granted);
+        zeroize::Zeroize::zeroize(&mut granted.bytes);
         Ok(())
     })
 }
