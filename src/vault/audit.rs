@@ -109,7 +109,9 @@ fn name_live_subjects(
             Event::Revoked { consent, .. } => {
                 ended.insert(*consent);
             }
-            Event::Expired { consents } => ended.extend(consents.iter().copied()),
+            Event::Expired { consents } | Event::SubjectRevoked { consents } => {
+                ended.extend(consents.iter().copied())
+            }
             _ => {}
         }
     }

@@ -833,19 +833,41 @@ impl Vault {
         Ok(record)
     }
 
-    /// Revokes every active consent of `subject`; fails if it has none.
+    /// Revokes every active consent of `subject` (a deletion request) in one commit: one
+    /// journal entry ends them all, then their data keys are destroyed. Fails if it has none.
     pub fn revoke_subject(&self, subject: &SubjectId) -> Result<Vec<ConsentRecord>, Error> {
-        let ids: Vec<ConsentId> = self
-            .lock()
+        let mut inner = self.lock();
+        inner.check_usable()?;
+        let ids: Vec<u64> = inner
             .consents
             .values()
             .filter(|c| c.record.subject.as_ref() == Some(subject) && c.key.is_some())
-            .map(|c| c.record.id)
+            .map(|c| c.record.id.get())
             .collect();
         if ids.is_empty() {
             return Err(ConsentError::UnknownSubject(subject.clone()).into());
         }
-        ids.into_iter().map(|id| self.revoke(id)).collect()
+        let now = self.now();
+        let committed = inner.append(
+            now,
+            Event::SubjectRevoked {
+                consents: ids.clone(),
+            },
+            None,
+        );
+        // The consents stop working now, even if the commit failed (fail closed).
+        let records: Vec<ConsentRecord> = ids
+            .iter()
+            .filter_map(|&id| self.ledger.revoke(ConsentId(id)).ok())
+            .collect();
+        committed?;
+        for id in &ids {
+            if let Some(c) = inner.consents.get_mut(id) {
+                c.record.revoked_at = Some(now);
+            }
+        }
+        inner.destroy_keys(&ids)?;
+        Ok(records)
     }
 
     /// Ends every consent whose retention has run out: recorded, data keys destroyed,

@@ -29,6 +29,9 @@ pub enum Event {
     },
     /// A consent was revoked (a deletion request); its data key is destroyed.
     Revoked { consent: u64, purpose: String },
+    /// A deletion request: every active consent of one person revoked at once (who it was is
+    /// not recorded); their data keys are destroyed.
+    SubjectRevoked { consents: Vec<u64> },
     /// Consents ended by expiry; their data keys are destroyed.
     Expired { consents: Vec<u64> },
     /// A purpose was declared with a retention limit shorter than these consents (granted

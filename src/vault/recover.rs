@@ -198,6 +198,18 @@ pub(super) fn replay(
                     .revoked_at
                     .get_or_insert(at);
             }
+            Event::SubjectRevoked { consents } => {
+                for consent in consents {
+                    state.ended.insert(consent);
+                    state.last_ended.insert(consent);
+                    state
+                        .records
+                        .get_mut(&consent)
+                        .ok_or_else(|| malformed(seq, format!("unknown consent #{consent}")))?
+                        .revoked_at
+                        .get_or_insert(at);
+                }
+            }
             Event::Limited {
                 max_validity,
                 consents,

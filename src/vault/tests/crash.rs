@@ -229,3 +229,41 @@ fn a_power_cut_during_key_rotation_leaves_the_vault_under_the_old_or_new_key() {
     );
     assert!(repaired > 0, "some reboots cleaned up a rotation");
 }
+
+#[test]
+fn a_power_cut_during_a_deletion_request_revokes_every_consent_of_the_person_or_none() {
+    let (_, repaired) = cut_power_everywhere(
+        |v| {
+            enrol(v, 0);
+            enrol(v, 1);
+            enrol(v, 1);
+        },
+        |v| v.revoke_subject(&subject(1)).map(drop),
+        &[1],
+        |fs, state| {
+            // Both of the person's consents end together, and their keys go with them.
+            let revoked: Vec<bool> = state
+                .consents
+                .iter()
+                .filter(|c| c.0 >= 2)
+                .map(|c| c.2)
+                .collect();
+            assert!(
+                revoked.iter().all(|&r| r) || revoked.iter().all(|&r| !r),
+                "{revoked:?}"
+            );
+            for id in [2, 3] {
+                let name = keys::file_name(0, id);
+                let held = fs.read(&name).unwrap().is_some_and(|bytes| {
+                    let vault = bytes[24..40].try_into().unwrap();
+                    keys::decode(&name, &bytes, &vault, 0)
+                        .unwrap()
+                        .keys
+                        .contains_key(&id)
+                });
+                assert_eq!(held, !revoked[0], "key of consent #{id}");
+            }
+        },
+    );
+    assert!(repaired > 0, "some reboots finished destroying the keys");
+}
