@@ -149,6 +149,22 @@ pub(super) struct Replay {
     last_ended: BTreeSet<u64>,
 }
 
+impl Replay {
+    /// Records the revocation of `consents` at `at` by entry `seq`.
+    fn revoke(&mut self, consents: &[u64], at: Timestamp, seq: u64) -> Result<(), VaultError> {
+        for &consent in consents {
+            self.ended.insert(consent);
+            self.last_ended.insert(consent);
+            self.records
+                .get_mut(&consent)
+                .ok_or_else(|| malformed(seq, format!("unknown consent #{consent}")))?
+                .revoked_at
+                .get_or_insert(at);
+        }
+        Ok(())
+    }
+}
+
 pub(super) fn replay(
     entries: &[RawEntry],
     vault: &[u8; 16],
@@ -188,28 +204,8 @@ pub(super) fn replay(
                 state.sealed_subjects.insert(consent, sealed);
                 state.last_granted = Some(consent);
             }
-            Event::Revoked { consent, .. } => {
-                state.ended.insert(consent);
-                state.last_ended.insert(consent);
-                state
-                    .records
-                    .get_mut(&consent)
-                    .ok_or_else(|| malformed(seq, format!("unknown consent #{consent}")))?
-                    .revoked_at
-                    .get_or_insert(at);
-            }
-            Event::SubjectRevoked { consents } => {
-                for consent in consents {
-                    state.ended.insert(consent);
-                    state.last_ended.insert(consent);
-                    state
-                        .records
-                        .get_mut(&consent)
-                        .ok_or_else(|| malformed(seq, format!("unknown consent #{consent}")))?
-                        .revoked_at
-                        .get_or_insert(at);
-                }
-            }
+            Event::Revoked { consent, .. } => state.revoke(&[consent], at, seq)?,
+            Event::SubjectRevoked { consents } => state.revoke(&consents, at, seq)?,
             Event::Limited {
                 max_validity,
                 consents,
