@@ -408,10 +408,10 @@ enum fg_status fg_vault_revoke(const struct fg_vault *vault, uint64_t consent);
 // files can no longer be decrypted, and `fg_vault_compact` takes it out. `*revoked` receives
 // the number of consents revoked. `FG_ERR_UNKNOWN_SUBJECT` if it has none.
 //
-// Each consent is revoked by its own commit, one after the other (a subject with one
-// consent: one commit). If one fails, the consents before it stay revoked (a revocation is
-// never undone) and no count is written: call again, after reopening the vault if the
-// status is `FG_ERR_VAULT_POISONED`, to revoke the rest.
+// One call, one commit: a single journal entry revokes all of them. If the call fails, no
+// count is written; the consents are refused from then on in any case (fail closed), and
+// after `FG_ERR_VAULT_POISONED` reopening the vault shows whether the revocation was
+// committed (call again if it was not).
 //
 // # Safety
 // Pointers are NULL or valid; `subject` NUL-terminated.

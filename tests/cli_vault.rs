@@ -138,7 +138,7 @@ fn enrol_identify_revoke_and_audit_from_the_command_line() {
             "granted",
             "enrolled",
             "identified",
-            "revoked",
+            "subject-revoked",
             "compacted",
             "identified"
         ]

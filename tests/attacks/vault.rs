@@ -182,14 +182,19 @@ fn revoked_subject_absent_from_audit_export() {
     assert_eq!(usage.len(), 3 + 1);
     assert!(usage.iter().all(|e| e.subject.is_none()));
     assert!(!text.contains(&format!("\"matched\":{}", token.id().get())));
-    // Grant, enrolment and revocation keep their consent number: a record of processing.
+    // Grant and enrolment keep their consent number, and the deletion request the numbers it
+    // ended: a record of processing.
     assert_eq!(
         log.entries
             .iter()
             .filter(|e| e.event.consent() == Some(token.id().get()))
             .count(),
-        3
+        2
     );
+    assert!(log.entries.iter().any(|e| matches!(
+        &e.event,
+        faceguard::vault::Event::SubjectRevoked { consents } if consents.contains(&token.id().get())
+    )));
     assert!(vault
         .consents()
         .iter()
