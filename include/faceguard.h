@@ -362,8 +362,9 @@ enum fg_status fg_vault_create_with_counter(const char *dir,
 
 // `fg_vault_open`, checked against the device's monotonic counter (see `fg_counter`):
 // `FG_ERR_ROLLED_BACK` if the vault's files are older than the counter says (every file
-// replaced by an older copy included), or if the counter is not this vault's. A counter at 0
-// is taken as new and bound to the vault (a vault made without a counter included).
+// replaced by an older copy included), or if the counter is not this vault's. A vault bound
+// to a counter opens only with it (`fg_vault_open` answers `FG_ERR_COUNTER`); a vault never
+// bound to one is bound to a new counter (at 0) the first time it is opened with it.
 //
 // # Safety
 // As for `fg_vault_create_with_counter`.

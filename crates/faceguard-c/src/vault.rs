@@ -160,15 +160,36 @@ pub unsafe extern "C" fn fg_vault_open(
     })
 }
 
-/// The vault configuration with the caller's monotonic counter.
+/// A vault made by `make` from the checked arguments of a `_with_counter` constructor: the
+/// directory, the key and a configuration holding the caller's monotonic counter.
 ///
 /// # Safety
-/// `counter` is NULL or valid for reads of `counter->struct_size` bytes (at least up to the
-/// fields this version reads, which `CallbackCounter::new` checks).
-unsafe fn with_counter(counter: *const fg_counter) -> Result<VaultConfig, fg_status> {
-    // SAFETY: per this function's contract.
-    let counter = unsafe { CallbackCounter::from_raw(counter)? };
-    Ok(VaultConfig::new().counter(Arc::new(counter)))
+/// `dir` is NULL or NUL-terminated; `key` is NULL or valid for `key_len` bytes; `counter` is
+/// NULL or valid for reads of `counter->struct_size` bytes (`CallbackCounter::from_raw` checks
+/// that they cover the fields this version reads); `out` is NULL or valid for a write.
+unsafe fn counted_vault(
+    dir: *const c_char,
+    key: *const u8,
+    key_len: usize,
+    counter: *const fg_counter,
+    out: *mut *mut fg_vault,
+    make: impl FnOnce(&str, VaultKey, VaultConfig) -> Result<Vault, fg::Error>,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (dir, key, counter, out) = unsafe {
+            (
+                text(dir)?,
+                vault_key(key, key_len)?,
+                CallbackCounter::from_raw(counter)?,
+                self::out(out)?,
+            )
+        };
+        let config = VaultConfig::new().counter(Arc::new(counter));
+        let vault = make(dir, key, config).map_err(guard::status)?;
+        *out = fg_vault::boxed(vault);
+        Ok(())
+    })
 }
 
 /// `fg_vault_create`, bound to the device's monotonic counter (see `fg_counter`): every
@@ -186,26 +207,19 @@ pub unsafe extern "C" fn fg_vault_create_with_counter(
     counter: *const fg_counter,
     out: *mut *mut fg_vault,
 ) -> fg_status {
-    guard::call(|| {
-        // SAFETY: the caller's contract, checked by the helpers.
-        let (dir, key, config, out) = unsafe {
-            (
-                text(dir)?,
-                vault_key(key, key_len)?,
-                with_counter(counter)?,
-                self::out(out)?,
-            )
-        };
-        let vault = Vault::create_with_config(dir, key, config).map_err(guard::status)?;
-        *out = fg_vault::boxed(vault);
-        Ok(())
-    })
+    // SAFETY: the caller's contract is this function's.
+    unsafe {
+        counted_vault(dir, key, key_len, counter, out, |dir, key, config| {
+            Vault::create_with_config(dir, key, config)
+        })
+    }
 }
 
 /// `fg_vault_open`, checked against the device's monotonic counter (see `fg_counter`):
 /// `FG_ERR_ROLLED_BACK` if the vault's files are older than the counter says (every file
-/// replaced by an older copy included), or if the counter is not this vault's. A counter at 0
-/// is taken as new and bound to the vault (a vault made without a counter included).
+/// replaced by an older copy included), or if the counter is not this vault's. A vault bound
+/// to a counter opens only with it (`fg_vault_open` answers `FG_ERR_COUNTER`); a vault never
+/// bound to one is bound to a new counter (at 0) the first time it is opened with it.
 ///
 /// # Safety
 /// As for `fg_vault_create_with_counter`.
@@ -217,20 +231,12 @@ pub unsafe extern "C" fn fg_vault_open_with_counter(
     counter: *const fg_counter,
     out: *mut *mut fg_vault,
 ) -> fg_status {
-    guard::call(|| {
-        // SAFETY: the caller's contract, checked by the helpers.
-        let (dir, key, config, out) = unsafe {
-            (
-                text(dir)?,
-                vault_key(key, key_len)?,
-                with_counter(counter)?,
-                self::out(out)?,
-            )
-        };
-        let (vault, _report) = Vault::open_with_config(dir, key, config).map_err(guard::status)?;
-        *out = fg_vault::boxed(vault);
-        Ok(())
-    })
+    // SAFETY: the caller's contract is this function's.
+    unsafe {
+        counted_vault(dir, key, key_len, counter, out, |dir, key, config| {
+            Vault::open_with_config(dir, key, config).map(|(vault, _report)| vault)
+        })
+    }
 }
 
 /// Closes a vault, wiping its keys and templates from memory and releasing its lock (NULL is
