@@ -141,6 +141,18 @@ impl AlignedFace {
     }
 }
 
+#[cfg(test)]
+impl AlignedFace {
+    /// A uniform crop of grey level `value`.
+    pub(crate) fn for_tests(width: u32, height: u32, value: f32) -> Self {
+        AlignedFace {
+            width,
+            height,
+            rgb: Zeroizing::new(vec![value; width as usize * height as usize * 3]),
+        }
+    }
+}
+
 impl std::fmt::Debug for AlignedFace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AlignedFace")

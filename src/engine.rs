@@ -8,7 +8,9 @@ use crate::detect::{Detector, DetectorConfig, Face};
 use crate::embed::{Embedder, EmbedderSpec};
 use crate::error::Error;
 use crate::image::ImageView;
+use crate::matching::{MatchError, Matcher};
 use crate::model::ModelError;
+use crate::quality::{self, Quality, QualityError, QualityPolicy};
 use crate::template::{ProbeTemplate, Template, TemplateKind};
 use crate::DetectError;
 
@@ -39,15 +41,66 @@ pub const EMBEDDER_SPEC_FILE: &str = "fr_feature.json";
 /// then, so someone who can read this process's memory may recover early layers' feature
 /// maps (which can resemble the face) and late layers' activations (close to the
 /// embedding). Keeping such an attacker out of the process is the platform's job.
+///
+/// # Quality gates
+///
+/// Every face is measured ([`assess`](Self::assess)) before it is embedded. An enrolment
+/// photo below [`QualityPolicy::enrolment`] is refused with
+/// [`QualityError::Enrolment`], whose reason says what to fix; a probe below
+/// [`QualityPolicy::probe`] with [`QualityError::Probe`]: "try again", neither a match nor a
+/// non-match. [`with_quality`](Self::with_quality) changes the limits (a camera with its own
+/// optics and light).
 pub struct Engine {
     detector: Detector,
     embedder: Embedder,
+    enrolment_quality: QualityPolicy,
+    probe_quality: QualityPolicy,
 }
 
 impl Engine {
-    /// Pairs a detector and an embedder.
+    /// Pairs a detector and an embedder, with the default quality gates.
     pub fn new(detector: Detector, embedder: Embedder) -> Self {
-        Engine { detector, embedder }
+        Engine {
+            detector,
+            embedder,
+            enrolment_quality: QualityPolicy::enrolment(),
+            probe_quality: QualityPolicy::probe(),
+        }
+    }
+
+    /// This engine with other quality gates for enrolment photos and for probes.
+    pub fn with_quality(mut self, enrolment: QualityPolicy, probe: QualityPolicy) -> Self {
+        self.enrolment_quality = enrolment;
+        self.probe_quality = probe;
+        self
+    }
+
+    /// The quality gates: (enrolment, probe).
+    pub fn quality_policies(&self) -> (QualityPolicy, QualityPolicy) {
+        (self.enrolment_quality, self.probe_quality)
+    }
+
+    /// The matcher for purpose `P`: the embedder's calibrated threshold for `P`'s target
+    /// false-match rate ([`Purpose::TARGET_FMR`]). Give it to the purpose's gallery or vault
+    /// (`set_matcher`). [`MatchError::Uncalibrated`] when the embedder's description has no
+    /// operating point that low: calibrate it first (`faceguard calibrate`).
+    pub fn matcher<P: Purpose>(&self) -> Result<Matcher, MatchError> {
+        self.matcher_at(P::TARGET_FMR)
+    }
+
+    /// The matcher for false-match rate `fmr` (for purposes named at run time).
+    pub fn matcher_at(&self, fmr: f64) -> Result<Matcher, MatchError> {
+        let spec = self.embedder.spec();
+        match &spec.operating_points {
+            Some(points) => Matcher::at_fmr(points, fmr, &spec.name),
+            None => {
+                crate::matching::check_fmr(fmr)?;
+                Err(MatchError::Uncalibrated {
+                    model: spec.name.clone(),
+                    fmr,
+                })
+            }
+        }
     }
 
     /// Loads YuNet, `fr_feature` and its description from `dir` (as placed by
@@ -82,25 +135,35 @@ impl Engine {
         align::align(image, &face.landmarks, &self.embedder.spec().alignment)
     }
 
-    /// Computes the enrolment template of `face` in `image` under `consent`.
+    /// Measures `face` in `image`: size, sharpness, exposure, pose (no consent needed: no
+    /// template is made). Firmware can show the person what to fix before enrolling.
+    pub fn assess(&self, image: &ImageView, face: &Face) -> Result<Quality, AlignError> {
+        Ok(quality::assess(face, &self.align(image, face)?))
+    }
+
+    /// Computes the enrolment template of `face` in `image` under `consent`, if the face
+    /// passes the enrolment quality gate ([`QualityError::Enrolment`] says what to fix).
+    /// Several photos of one person may be enrolled under one consent: galleries and vaults
+    /// match a person by the best of their templates, and revoking the consent erases all.
     pub fn enrolment_template<P: Purpose>(
         &self,
         consent: &ConsentToken<P>,
         image: &ImageView,
         face: &Face,
     ) -> Result<Template<P>, Error> {
-        self.template(&consent.cell, image, face)
+        self.template(&consent.cell, image, face, Gate::Enrolment)
     }
 
     /// Computes the probe template of `face` in `image` under a one-off probe consent, which
-    /// the template takes with it and which ends with it.
+    /// the template takes with it and which ends with it. A face below the probe quality gate
+    /// is [`QualityError::Probe`]: try again.
     pub fn probe_template<P: Purpose>(
         &self,
         consent: ProbeConsent<P>,
         image: &ImageView,
         face: &Face,
     ) -> Result<ProbeTemplate<P>, Error> {
-        self.template(&consent.cell, image, face)
+        self.template(&consent.cell, image, face, Gate::Probe)
     }
 
     fn template<P: Purpose, K: TemplateKind>(
@@ -108,9 +171,18 @@ impl Engine {
         consent: &std::sync::Arc<ConsentCell>,
         image: &ImageView,
         face: &Face,
+        gate: Gate,
     ) -> Result<Template<P, K>, Error> {
         consent.check()?;
         let aligned = self.align(image, face)?;
+        let q = quality::assess(face, &aligned);
+        match gate {
+            Gate::Enrolment => self
+                .enrolment_quality
+                .check(&q)
+                .map_err(QualityError::Enrolment)?,
+            Gate::Probe => self.probe_quality.check(&q).map_err(QualityError::Probe)?,
+        }
         let vector = self.embedder.embed(&aligned)?;
         // Again: consent may have ended while the model ran; the vector is wiped on return.
         consent.check()?;
@@ -120,4 +192,11 @@ impl Engine {
             consent.clone(),
         ))
     }
+}
+
+/// Which quality gate a template passes.
+#[derive(Clone, Copy)]
+enum Gate {
+    Enrolment,
+    Probe,
 }

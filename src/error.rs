@@ -1,5 +1,6 @@
 //! The crate-wide error: one variant per layer, each wrapping that layer's own enum.
 
+use crate::quality::QualityError;
 use crate::vault::VaultError;
 use crate::{
     AlignError, ConsentError, DetectError, EmbedError, ImageError, MatchError, ModelError,
@@ -17,6 +18,8 @@ pub enum Error {
     Detect(#[from] DetectError),
     #[error(transparent)]
     Align(#[from] AlignError),
+    #[error(transparent)]
+    Quality(#[from] QualityError),
     #[error(transparent)]
     Embed(#[from] EmbedError),
     #[error(transparent)]

@@ -72,6 +72,7 @@ mod geometry;
 pub mod image;
 pub mod matching;
 mod model;
+pub mod quality;
 pub mod template;
 pub mod vault;
 
@@ -91,8 +92,12 @@ pub use image::{
     decode_bytes, decode_bytes_with, decode_file, decode_file_with, DecodeLimits, DecodedImage,
     ImageError, ImageView, PixelFormat, YuvMatrix,
 };
-pub use matching::{Decision, MatchError, Matcher, DEFAULT_THRESHOLD};
+pub use matching::{
+    Decision, MatchError, Matcher, OperatingPoint, OperatingPoints, DEFAULT_TARGET_FMR,
+    DEFAULT_THRESHOLD,
+};
 pub use model::{ModelError, ModelId, FETCH_HINT};
+pub use quality::{Quality, QualityError, QualityIssue, QualityPolicy};
 pub use template::{Enrolment, Probe, ProbeTemplate, Template, TemplateKind};
 
 /// The README's Rust example is compiled as a doc test, so it cannot rot.

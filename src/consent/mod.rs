@@ -26,6 +26,7 @@ mod token;
 pub(crate) use cell::{ConsentCell, HandleSecret, HANDLE_SECRET_LEN};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub(crate) use ledger::GrantRequest;
+pub(crate) use purpose::check_name as check_purpose_name;
 pub use ledger::{ConsentLedger, ConsentRecord, ConsentStatus};
 pub use purpose::{NamedPurpose, Purpose};
 pub use subject::{ConsentId, SubjectId};

@@ -32,6 +32,11 @@ pub trait Purpose: Send + Sync + 'static {
     /// How long a probe consent (one capture at the door) stays usable. One minute unless the
     /// purpose says otherwise.
     const PROBE_VALIDITY: Duration = Duration::from_secs(60);
+    /// The false-match rate this purpose can accept: the share of strangers it may mistake
+    /// for an enrolled person. [`Engine::matcher`](crate::Engine::matcher) turns it into the
+    /// embedder's calibrated threshold. One in a thousand unless the purpose asks for less
+    /// (a payment would ask for `1e-4`).
+    const TARGET_FMR: f64 = crate::matching::DEFAULT_TARGET_FMR;
 }
 
 /// A purpose named at run time, for callers that cannot declare a type per purpose: the C API,

@@ -3,7 +3,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::align::AlignmentTemplate;
+use crate::matching::OperatingPoints;
 use crate::model::ModelError;
+
+/// The bundled embedder's description, operating points included.
+const FR_FEATURE_JSON: &str = include_str!("../../models/fr_feature.json");
 
 /// Channel order an embedder expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,19 +50,19 @@ pub struct EmbedderSpec {
     pub output_dim: usize,
     /// Input size and landmark template of the alignment the model was trained with.
     pub alignment: AlignmentTemplate,
+    /// Decision thresholds by target false-match rate, measured on labelled photos
+    /// (`faceguard calibrate` writes them). Without them no false-match rate can be promised
+    /// and [`Engine::matcher`](crate::Engine::matcher) refuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operating_points: Option<OperatingPoints>,
 }
 
 impl EmbedderSpec {
-    /// `fr_feature.onnx`: RGB, (x − 127) / 128, 512-d, ArcFace 112×112 alignment.
+    /// `fr_feature.onnx`: RGB, (x − 127) / 128, 512-d, ArcFace 112×112 alignment, with the
+    /// operating points measured for it: the description `models/fr_feature.json`, built in.
     pub fn fr_feature() -> Self {
-        EmbedderSpec {
-            name: "fr_feature".into(),
-            color_order: ColorOrder::Rgb,
-            mean: [127.0; 3],
-            std: [128.0; 3],
-            output_dim: 512,
-            alignment: AlignmentTemplate::arcface_112(),
-        }
+        // Checked by the test `bundled_description_parses`: this cannot fail at run time.
+        Self::from_json(FR_FEATURE_JSON).expect("models/fr_feature.json is a valid description")
     }
 
     /// OpenCV Zoo's SFace (`face_recognition_sface_2021dec.onnx`): RGB, raw 0..255, 128-d,
@@ -71,6 +75,7 @@ impl EmbedderSpec {
             std: [1.0; 3],
             output_dim: 128,
             alignment: AlignmentTemplate::arcface_112(),
+            operating_points: None,
         }
     }
 
@@ -111,6 +116,25 @@ impl EmbedderSpec {
         if a.points.iter().flatten().any(|v| !v.is_finite()) {
             return bad("alignment points must be finite");
         }
+        if let Some(points) = &self.operating_points {
+            points.validate().map_err(ModelError::Spec)?;
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_description_parses_and_carries_the_default_operating_point() {
+        let spec = EmbedderSpec::from_json(FR_FEATURE_JSON).unwrap();
+        let points = spec.operating_points.as_ref().unwrap();
+        assert_eq!(
+            points.default_threshold("fr_feature").unwrap(),
+            crate::DEFAULT_THRESHOLD,
+            "DEFAULT_THRESHOLD must be the default operating point of models/fr_feature.json"
+        );
     }
 }

@@ -141,6 +141,8 @@ pub(super) struct Inner {
     /// Template entries (journal seq → consent id) whose payload is still in the journal.
     pub(super) templates: BTreeMap<u64, u64>,
     pub(super) matcher: Matcher,
+    /// Thresholds set for one purpose ([`Vault::set_purpose_matcher`]), over `matcher`.
+    pub(super) purpose_matchers: BTreeMap<String, Matcher>,
 }
 
 /// faceguard's storage on the device: the consent ledger and the galleries, encrypted,
@@ -359,7 +361,11 @@ impl Inner {
         ledger: &ConsentLedger,
         purpose: &str,
     ) -> Arc<gallery::Shared> {
-        let matcher = self.matcher;
+        let matcher = self
+            .purpose_matchers
+            .get(purpose)
+            .copied()
+            .unwrap_or(self.matcher);
         self.galleries
             .entry(purpose.to_string())
             .or_insert_with(|| {
@@ -481,6 +487,7 @@ impl Vault {
             galleries: BTreeMap::new(),
             templates: BTreeMap::new(),
             matcher: Matcher::default(),
+            purpose_matchers: BTreeMap::new(),
         };
         // Until the head exists there is no vault: a crash before it leaves a directory that
         // `create` can be run on again.
@@ -797,13 +804,31 @@ impl Vault {
         decision.ok_or_else(|| ConsentError::UnknownSubject(subject.clone()).into())
     }
 
-    /// Sets the decision threshold of every gallery of this vault.
+    /// Sets the decision threshold of every gallery of this vault (replacing any set with
+    /// [`set_purpose_matcher`](Self::set_purpose_matcher)). The default is
+    /// [`Matcher::default`], the bundled embedder's threshold at the default false-match rate;
+    /// with another embedder, set `engine.matcher_at(DEFAULT_TARGET_FMR)?` after each open.
     pub fn set_matcher(&self, matcher: Matcher) {
         let mut inner = self.lock();
         inner.matcher = matcher;
+        inner.purpose_matchers.clear();
         for g in inner.galleries.values() {
             g.set_matcher(matcher);
         }
+    }
+
+    /// Sets the decision threshold of one purpose's identifications and verifications, e.g.
+    /// `vault.set_purpose_matcher(Payment::NAME, engine.matcher::<Payment>()?)` for a purpose
+    /// whose [`TARGET_FMR`](crate::Purpose::TARGET_FMR) is stricter than the default. Kept in
+    /// memory: set it after each open. Fails only on a name no purpose can have.
+    pub fn set_purpose_matcher(&self, purpose: &str, matcher: Matcher) -> Result<(), Error> {
+        crate::consent::check_purpose_name(purpose)?;
+        let mut inner = self.lock();
+        inner.purpose_matchers.insert(purpose.to_string(), matcher);
+        if let Some(g) = inner.galleries.get(purpose) {
+            g.set_matcher(matcher);
+        }
+        Ok(())
     }
 
     /// Revokes a consent (a deletion request): recorded, its data key destroyed on flash and
@@ -1001,6 +1026,7 @@ impl Inner {
             galleries: BTreeMap::new(),
             templates: BTreeMap::new(),
             matcher,
+            purpose_matchers: BTreeMap::new(),
         }
     }
 }

@@ -261,3 +261,91 @@ pub unsafe extern "C" fn fg_detect_strongest(
         Ok(())
     })
 }
+
+/// The quality of one face, as the gates see it (`fg_face_quality`). Set `struct_size` to
+/// `sizeof(fg_quality)` before the call: the structure may grow, and the library writes only
+/// the fields the given size covers.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct fg_quality {
+    /// `sizeof(fg_quality)` as the caller compiled it.
+    pub struct_size: u32,
+    /// `FG_OK` if the face passes the enrolment gate, else the `FG_ERR_FACE_*` status
+    /// `fg_vault_enroll` would return (what to fix).
+    pub enrolment: i32,
+    /// `FG_OK` if the face passes the probe gate, else the `FG_ERR_FACE_*` status an
+    /// identification or verification would return ("try again").
+    pub probe: i32,
+    /// Distance between the eyes in frame pixels.
+    pub eye_distance_px: f32,
+    /// Mean |Laplacian| over the standard deviation of the inner face's luminance.
+    pub sharpness: f32,
+    /// Mean luminance of the inner face, 0..=255.
+    pub brightness: f32,
+    /// Standard deviation of that luminance.
+    pub contrast: f32,
+    /// Nose offset from the face's midline over the eye distance (0 = frontal).
+    pub yaw: f32,
+    /// Nose height between eye line (0) and mouth line (1).
+    pub pitch: f32,
+    /// Angle of the eye line, degrees.
+    pub roll_deg: f32,
+}
+
+/// Measures `face` in `image` and says whether each quality gate would take it, without
+/// making a template (no consent needed): firmware can tell the person what to fix before
+/// enrolling. `quality->struct_size` must be at least the size of the fields up to `roll_deg`
+/// (`FG_ERR_INVALID_ARGUMENT` otherwise); nothing is written unless the call succeeds.
+///
+/// # Safety
+/// Pointers are NULL or valid; the image's planes valid for their lengths; `quality` valid
+/// for `quality->struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn fg_face_quality(
+    engine: *const fg_engine,
+    image: *const fg_image,
+    face: *const fg_face,
+    quality: *mut fg_quality,
+) -> fg_status {
+    guard::call(|| {
+        // SAFETY: the caller's contract, checked for NULL by the helpers.
+        let (engine, image, face) = unsafe { (arg(engine)?, arg(image)?, arg(face)?) };
+        if quality.is_null() {
+            return Err(fg_status::FG_ERR_NULL_POINTER);
+        }
+        // SAFETY: `quality` is valid for at least its `struct_size` field per the contract;
+        // read unaligned, before anything else of the structure.
+        let size = unsafe { std::ptr::addr_of!((*quality).struct_size).read_unaligned() };
+        if (size as usize) < std::mem::size_of::<fg_quality>() {
+            return Err(fg_status::FG_ERR_INVALID_ARGUMENT);
+        }
+        // SAFETY: the planes are valid for their lengths per the contract.
+        let view = unsafe { image.view()? };
+        let q = engine
+            .engine
+            .assess(&view, &face.to_face())
+            .map_err(guard::status)?;
+        let (enrolment, probe) = engine.engine.quality_policies();
+        let verdict = |policy: fg::QualityPolicy, wrap: fn(fg::QualityIssue) -> fg::QualityError| {
+            match policy.check(&q) {
+                Ok(()) => fg_status::FG_OK as i32,
+                Err(issue) => guard::status(wrap(issue)) as i32,
+            }
+        };
+        let out = fg_quality {
+            struct_size: size,
+            enrolment: verdict(enrolment, fg::QualityError::Enrolment),
+            probe: verdict(probe, fg::QualityError::Probe),
+            eye_distance_px: q.eye_distance_px,
+            sharpness: q.sharpness,
+            brightness: q.brightness,
+            contrast: q.contrast,
+            yaw: q.yaw,
+            pitch: q.pitch,
+            roll_deg: q.roll_deg,
+        };
+        // SAFETY: `quality` is valid for `size` >= size_of::<fg_quality>() bytes.
+        unsafe { quality.write_unaligned(out) };
+        Ok(())
+    })
+}

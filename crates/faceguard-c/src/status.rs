@@ -3,7 +3,7 @@
 use std::ffi::{c_char, CStr};
 
 use fg::vault::VaultError;
-use fg::{ConsentError, Error, ImageError, MatchError};
+use fg::{ConsentError, Error, ImageError, MatchError, QualityError, QualityIssue};
 
 /// What a call did. `FG_OK` is 0; the values never change between versions (new ones are
 /// added at the end of their group).
@@ -25,6 +25,22 @@ pub enum fg_status {
     FG_ERR_MODEL = 11,
     /// Detection, alignment or embedding failed on this frame and face.
     FG_ERR_INFERENCE = 12,
+    /// The face is too small (too few pixels between the eyes): no template was made. For an
+    /// enrolment, take another photo closer to the camera; for a probe, try again (never a
+    /// match, never a non-match).
+    FG_ERR_FACE_TOO_SMALL = 13,
+    /// The face is blurred (motion, focus, dirty lens): no template was made; retake or try
+    /// again.
+    FG_ERR_FACE_BLURRED = 14,
+    /// The face is too dark, over-exposed or without contrast: no template was made; fix
+    /// the light, or try again.
+    FG_ERR_FACE_EXPOSURE = 15,
+    /// The face is turned aside, looking up or down, or tilted: no template was made; face
+    /// the camera, or try again.
+    FG_ERR_FACE_POSE = 16,
+    /// The embedder has no calibrated operating point at the false-match rate asked for
+    /// (calibrate it with `faceguard calibrate`), or the rate is not in (0, 1).
+    FG_ERR_UNCALIBRATED = 17,
     /// The consent was revoked.
     FG_ERR_CONSENT_REVOKED = 20,
     /// The consent expired.
@@ -105,6 +121,34 @@ impl From<&VaultError> for fg_status {
     }
 }
 
+impl From<&QualityError> for fg_status {
+    fn from(e: &QualityError) -> Self {
+        match e.issue() {
+            QualityIssue::TooSmall { .. } => FG_ERR_FACE_TOO_SMALL,
+            QualityIssue::Blurred { .. } | QualityIssue::Unmeasurable => FG_ERR_FACE_BLURRED,
+            QualityIssue::TooDark { .. }
+            | QualityIssue::TooBright { .. }
+            | QualityIssue::LowContrast { .. } => FG_ERR_FACE_EXPOSURE,
+            QualityIssue::TurnedAway { .. }
+            | QualityIssue::LookingUpOrDown { .. }
+            | QualityIssue::Tilted { .. } => FG_ERR_FACE_POSE,
+            _ => FG_ERR_INTERNAL,
+        }
+    }
+}
+
+impl From<&MatchError> for fg_status {
+    fn from(e: &MatchError) -> Self {
+        match e {
+            MatchError::Consent(c) => c.into(),
+            MatchError::Uncalibrated { .. }
+            | MatchError::InvalidFmr(_)
+            | MatchError::TooFewImpostors { .. } => FG_ERR_UNCALIBRATED,
+            _ => FG_ERR_MODEL_MISMATCH,
+        }
+    }
+}
+
 impl From<&ConsentError> for fg_status {
     fn from(e: &ConsentError) -> Self {
         match e {
@@ -131,8 +175,8 @@ impl From<&Error> for fg_status {
             Error::Model(_) => FG_ERR_MODEL,
             Error::Detect(_) | Error::Align(_) | Error::Embed(_) => FG_ERR_INFERENCE,
             Error::Consent(c) => c.into(),
-            Error::Match(MatchError::Consent(c)) => c.into(),
-            Error::Match(_) => FG_ERR_MODEL_MISMATCH,
+            Error::Quality(q) => q.into(),
+            Error::Match(m) => m.into(),
             Error::Vault(v) => v.into(),
             _ => FG_ERR_INTERNAL,
         }
@@ -141,7 +185,7 @@ impl From<&Error> for fg_status {
 
 impl fg_status {
     /// Every status, for turning a caller's integer back into one.
-    pub(crate) const ALL: [fg_status; 26] = [
+    pub(crate) const ALL: [fg_status; 31] = [
         FG_OK,
         FG_ERR_NULL_POINTER,
         FG_ERR_INVALID_ARGUMENT,
@@ -149,6 +193,11 @@ impl fg_status {
         FG_ERR_IMAGE,
         FG_ERR_MODEL,
         FG_ERR_INFERENCE,
+        FG_ERR_FACE_TOO_SMALL,
+        FG_ERR_FACE_BLURRED,
+        FG_ERR_FACE_EXPOSURE,
+        FG_ERR_FACE_POSE,
+        FG_ERR_UNCALIBRATED,
         FG_ERR_CONSENT_REVOKED,
         FG_ERR_CONSENT_EXPIRED,
         FG_ERR_CONSENT_UNKNOWN,
@@ -187,6 +236,19 @@ impl fg_status {
             }
             FG_ERR_MODEL => c"a model is missing, unreadable or not the expected model",
             FG_ERR_INFERENCE => c"detection, alignment or embedding failed on this face",
+            FG_ERR_FACE_TOO_SMALL => {
+                c"face too small: come closer (enrolment: retake the photo; probe: try again)"
+            }
+            FG_ERR_FACE_BLURRED => c"face blurred: hold still, focus (retake or try again)",
+            FG_ERR_FACE_EXPOSURE => {
+                c"face too dark, over-exposed or flat: fix the light (retake or try again)"
+            }
+            FG_ERR_FACE_POSE => {
+                c"face turned aside, up or down, or tilted: face the camera (retake or try again)"
+            }
+            FG_ERR_UNCALIBRATED => {
+                c"no calibrated threshold at this false-match rate: calibrate the embedder"
+            }
             FG_ERR_CONSENT_REVOKED => c"the consent was revoked",
             FG_ERR_CONSENT_EXPIRED => c"the consent expired",
             FG_ERR_CONSENT_UNKNOWN => c"no such consent in this vault",

@@ -330,6 +330,36 @@ pub unsafe extern "C" fn fg_vault_grant(
     })
 }
 
+/// Operates `purpose`'s identifications and verifications at false-match rate `fmr` (for
+/// example `1e-4` for a payment; the default for every purpose is `FG_DEFAULT_TARGET_FMR`,
+/// 1e-3): the threshold is the one `engine`'s embedder was calibrated at for that rate, the
+/// point with the largest calibrated rate not above `fmr`. `FG_ERR_UNCALIBRATED` if there is
+/// none (or `fmr` is not in (0, 1)); the setting is then unchanged. Kept in memory: set it
+/// after each open.
+///
+/// # Safety
+/// Pointers are NULL or valid; `purpose` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_set_target_fmr(
+    vault: *const fg_vault,
+    engine: *const fg_engine,
+    purpose: *const c_char,
+    fmr: f64,
+) -> fg_status {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call(handle, || {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, engine, purpose) = unsafe { (arg(vault)?, arg(engine)?, text(purpose)?) };
+        let matcher = engine.engine.matcher_at(fmr).map_err(guard::status)?;
+        vault
+            .vault
+            .set_purpose_matcher(purpose, matcher)
+            .map_err(guard::status)?;
+        Ok(())
+    })
+}
+
 /// Revokes one consent: its data key is destroyed and its templates erased at once.
 ///
 /// # Safety
@@ -764,3 +794,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir.to_str().unwrap());
     }
 }
+
+/// The false-match rate every purpose is operated at unless `fg_vault_set_target_fmr` says
+/// otherwise: one stranger in a thousand.
+pub const FG_DEFAULT_TARGET_FMR: f64 = fg::DEFAULT_TARGET_FMR;

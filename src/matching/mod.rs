@@ -1,11 +1,25 @@
 //! Matching: 1:1 verification with a decision threshold, and the search methods galleries use
 //! for 1:N identification.
 //!
+//! Which threshold: the one for the false-match rate the purpose asks for
+//! ([`Purpose::TARGET_FMR`](crate::Purpose::TARGET_FMR)), from the embedder's operating points
+//! ([`OperatingPoints`], measured by [`calibrate()`]); [`Engine::matcher`](crate::Engine::matcher)
+//! looks it up.
+//!
 //! The numeric engine (SIMD kernels picked at run time, the scan layout, exact and fast 1:N
 //! search) is the `faceguard-match` crate; its [`Method`] and [`FastParams`] are re-exported
 //! here to configure a [`Gallery`](crate::Gallery).
 
+mod calibrate;
+mod operating;
+
+pub use calibrate::{
+    allowed_false_matches, calibrate, fmr_upper_bound, measure, pairs_needed, PopulationScores,
+    CONFIDENCE,
+};
 use faceguard_match::Kernels;
+pub(crate) use operating::check_fmr;
+pub use operating::{Measurement, OperatingPoint, OperatingPoints, DEFAULT_TARGET_FMR};
 pub use faceguard_match::{FastParams, IndexError, Method};
 use serde::Serialize;
 
@@ -38,6 +52,21 @@ pub enum MatchError {
     /// A decision threshold outside -1..=1.
     #[error("threshold {0} is not a cosine similarity: it must be a number in -1..=1")]
     InvalidThreshold(f32),
+    /// A false-match rate outside (0, 1).
+    #[error("false-match rate {0} is not a rate: it must be a number in (0, 1)")]
+    InvalidFmr(f64),
+    /// The embedder has no operating point at or below the false-match rate asked for.
+    #[error(
+        "embedder `{model}` has no operating point at a false-match rate of {fmr:e} or less: \
+         calibrate it on labelled photos with `faceguard calibrate` (see models/README.md)"
+    )]
+    Uncalibrated { model: String, fmr: f64 },
+    /// Too few impostor pairs to show a false-match rate this low.
+    #[error(
+        "no population has the impostor pairs to show a false-match rate of {fmr:e}: that needs \
+         at least {needed} pairs, the largest has {largest}"
+    )]
+    TooFewImpostors { fmr: f64, needed: u64, largest: u64 },
     /// The matching engine refused a template (wrong length, not finite, not unit length).
     #[error(transparent)]
     Index(#[from] IndexError),
@@ -69,6 +98,12 @@ impl Default for Matcher {
 }
 
 impl Matcher {
+    /// The matcher for false-match rate `fmr` from `points` (an embedder's operating points;
+    /// `model` names the embedder in the error): [`OperatingPoints::threshold_for`].
+    pub fn at_fmr(points: &OperatingPoints, fmr: f64, model: &str) -> Result<Self, MatchError> {
+        Matcher::new(points.threshold_for(fmr, model)?)
+    }
+
     /// A matcher deciding "same person" at cosine similarity `threshold` or above.
     pub fn new(threshold: f32) -> Result<Self, MatchError> {
         if !(-1.0..=1.0).contains(&threshold) {

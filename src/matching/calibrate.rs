@@ -1,0 +1,252 @@
+//! Calibration: operating points from genuine and impostor scores.
+//!
+//! For each target FMR and each population, the threshold is the lowest one whose impostor
+//! matches `k` keep the one-sided 95 % Clopper-Pearson upper bound of the FMR at or below the
+//! target; the operating point takes the highest of these thresholds, so that it holds on
+//! every population measured. A population with too few impostor pairs to support a target
+//! (the bound with no match at all is about 3 / N) does not set that point's threshold, and a
+//! target no population supports gets no point: no FMR is claimed that the data cannot show.
+
+use super::operating::{check_fmr, Measurement, OperatingPoint, OperatingPoints};
+use super::MatchError;
+
+/// The confidence of the upper bounds: one-sided 95 %.
+pub const CONFIDENCE: f64 = 0.95;
+
+/// The scores of one population (a data set, or one demographic group of it).
+#[derive(Debug, Clone, Copy)]
+pub struct PopulationScores<'a> {
+    /// Its name in the report, e.g. `faces-eastasia/idol`.
+    pub name: &'a str,
+    /// Cosine similarities of same-person pairs.
+    pub genuine: &'a [f32],
+    /// Cosine similarities of different-person pairs.
+    pub impostor: &'a [f32],
+}
+
+/// One-sided upper confidence bound (Clopper-Pearson, at [`CONFIDENCE`]) of a rate observed
+/// as `k` events in `n` trials: the largest rate under which seeing `k` or fewer events is
+/// still 5 % likely. With `k = 0` it is `1 - 0.05^(1/n)`, about `3 / n` (the rule of three).
+/// 1 when `n = 0` (nothing is known).
+pub fn fmr_upper_bound(k: u64, n: u64) -> f64 {
+    if n == 0 || k >= n {
+        return 1.0;
+    }
+    let alpha = 1.0 - CONFIDENCE;
+    if k == 0 {
+        return 1.0 - alpha.powf(1.0 / n as f64);
+    }
+    // P(X <= k) falls as p rises: bisect for P(X <= k; n, p) = alpha.
+    let (mut lo, mut hi) = (k as f64 / n as f64, 1.0f64);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if binomial_cdf(k, n, mid) > alpha {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= hi * 1e-12 {
+            break;
+        }
+    }
+    hi
+}
+
+/// P(X <= k) for X ~ Binomial(n, p), summed in log space so that large `n` cannot underflow.
+fn binomial_cdf(k: u64, n: u64, p: f64) -> f64 {
+    if p <= 0.0 {
+        return 1.0;
+    }
+    if p >= 1.0 {
+        return if k >= n { 1.0 } else { 0.0 };
+    }
+    let (ln_p, ln_q) = (p.ln(), (-p).ln_1p());
+    let mut log_term = n as f64 * ln_q; // j = 0
+    let mut logs = Vec::with_capacity(k as usize + 1);
+    logs.push(log_term);
+    for j in 0..k.min(n) {
+        log_term += ((n - j) as f64 / (j + 1) as f64).ln() + ln_p - ln_q;
+        logs.push(log_term);
+    }
+    let max = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let sum: f64 = logs.iter().map(|l| (l - max).exp()).sum();
+    (max + sum.ln()).exp().min(1.0)
+}
+
+/// The most impostor matches `n` pairs may show while the FMR's upper bound stays at or
+/// below `target`; `None` when even none is too many (fewer than about `3 / target` pairs).
+pub fn allowed_false_matches(n: u64, target: f64) -> Option<u64> {
+    if fmr_upper_bound(0, n) > target {
+        return None;
+    }
+    // The bound rises with k; the answer lies in 0..=floor(target · n).
+    let (mut lo, mut hi) = (0u64, (target * n as f64).floor() as u64);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if fmr_upper_bound(mid, n) <= target {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Some(lo)
+}
+
+/// The lowest threshold (accepting `score >= threshold`) at which at most `allowed` of
+/// `impostor` match: just above the `(allowed + 1)`-th highest impostor score.
+fn threshold_allowing(impostor: &[f32], allowed: u64) -> f32 {
+    let mut sorted: Vec<f32> = impostor.iter().copied().filter(|s| s.is_finite()).collect();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    match sorted.get(allowed as usize) {
+        Some(&s) => s.next_up().min(1.0),
+        None => -1.0,
+    }
+}
+
+/// How `population` scores at `threshold`.
+pub fn measure(population: &PopulationScores, threshold: f32) -> Measurement {
+    let impostor_pairs = population.impostor.len() as u64;
+    let false_matches = population
+        .impostor
+        .iter()
+        .filter(|&&s| s >= threshold)
+        .count() as u64;
+    Measurement {
+        population: population.name.to_string(),
+        impostor_pairs,
+        false_matches,
+        fmr_upper: fmr_upper_bound(false_matches, impostor_pairs),
+        genuine_pairs: population.genuine.len() as u64,
+        false_non_matches: population
+            .genuine
+            .iter()
+            .filter(|&&s| s < threshold)
+            .count() as u64,
+    }
+}
+
+/// Operating points for `targets` (false-match rates) from the scores of `populations`,
+/// with `default_fmr` as the default. Targets that no population has the impostor pairs
+/// to support are left out; the default must be supported
+/// ([`MatchError::TooFewImpostors`] otherwise).
+///
+/// ```
+/// use faceguard::matching::{calibrate, PopulationScores};
+/// // 10,000 impostor scores 0.0000, 0.0001, ..., 0.9999 and a few genuine ones.
+/// let impostor: Vec<f32> = (0..10_000).map(|i| i as f32 / 10_000.0).collect();
+/// let genuine = [0.95, 0.999, 0.5];
+/// let points = calibrate(
+///     &[PopulationScores { name: "synthetic", genuine: &genuine, impostor: &impostor }],
+///     &[1e-3, 1e-5],
+///     1e-3,
+///     "synthetic uniform scores",
+/// )?;
+/// // At 1e-3, 10,000 pairs allow 4 matches (the bound for 5 would exceed 1e-3)...
+/// assert_eq!(points.points[0].measured[0].false_matches, 4);
+/// // ...and 1e-5 is not claimed: 10,000 pairs cannot show it.
+/// assert_eq!(points.points.len(), 1);
+/// # Ok::<(), faceguard::MatchError>(())
+/// ```
+pub fn calibrate(
+    populations: &[PopulationScores],
+    targets: &[f64],
+    default_fmr: f64,
+    data: &str,
+) -> Result<OperatingPoints, MatchError> {
+    check_fmr(default_fmr)?;
+    let mut targets: Vec<f64> = targets.to_vec();
+    if !targets.contains(&default_fmr) {
+        targets.push(default_fmr);
+    }
+    for &t in &targets {
+        check_fmr(t)?;
+    }
+    targets.sort_by(|a, b| b.total_cmp(a));
+    targets.dedup();
+    let mut points = Vec::new();
+    for &target in &targets {
+        let threshold = populations
+            .iter()
+            .filter_map(|p| {
+                allowed_false_matches(p.impostor.len() as u64, target)
+                    .map(|k| threshold_allowing(p.impostor, k))
+            })
+            .reduce(f32::max);
+        let Some(threshold) = threshold else {
+            if target == default_fmr {
+                let largest = populations
+                    .iter()
+                    .map(|p| p.impostor.len() as u64)
+                    .max()
+                    .unwrap_or(0);
+                return Err(MatchError::TooFewImpostors {
+                    fmr: target,
+                    needed: pairs_needed(target),
+                    largest,
+                });
+            }
+            continue;
+        };
+        points.push(OperatingPoint {
+            fmr: target,
+            threshold,
+            measured: populations.iter().map(|p| measure(p, threshold)).collect(),
+        });
+    }
+    Ok(OperatingPoints {
+        default_fmr,
+        data: data.to_string(),
+        points,
+    })
+}
+
+/// The fewest impostor pairs that can support `target` at all (with no match among them).
+pub fn pairs_needed(target: f64) -> u64 {
+    let mut n = (2.9957 / target).floor().max(1.0) as u64;
+    while fmr_upper_bound(0, n) > target {
+        n += 1;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upper_bound_with_no_event_is_the_rule_of_three() {
+        for n in [1690u64, 174_814, 10_000_000] {
+            let b = fmr_upper_bound(0, n);
+            assert!((b * n as f64 - 2.9957).abs() < 0.01, "n={n}: {b}");
+        }
+        assert_eq!(fmr_upper_bound(0, 0), 1.0);
+        assert_eq!(fmr_upper_bound(5, 5), 1.0);
+    }
+
+    #[test]
+    fn upper_bound_matches_tabulated_clopper_pearson_values() {
+        // One-sided 95 % upper limits (Poisson-like regime: n large, k small): 4.744 for
+        // k = 1, 6.296 for k = 2, 15.71 for k = 9, as the chi-square table gives.
+        for (k, expected) in [(1u64, 4.7439), (2, 6.2958), (9, 15.7052)] {
+            let n = 1_000_000u64;
+            let b = fmr_upper_bound(k, n) * n as f64;
+            assert!((b - expected).abs() < 0.01, "k={k}: {b}");
+        }
+        // A small-n exact value: k = 1, n = 10 gives 0.3942.
+        assert!((fmr_upper_bound(1, 10) - 0.3942).abs() < 1e-3);
+    }
+
+    #[test]
+    fn allowed_matches_are_the_largest_count_whose_bound_holds() {
+        for (n, target) in [(174_814u64, 1e-3), (75_000, 1e-3), (40_000, 1e-4), (3_000, 1e-3)] {
+            let k = allowed_false_matches(n, target).unwrap();
+            assert!(fmr_upper_bound(k, n) <= target);
+            assert!(fmr_upper_bound(k + 1, n) > target);
+        }
+        assert_eq!(allowed_false_matches(1690, 1e-3), None);
+        // 1 - 0.05^(1/n) <= 1e-3 from n = ln 0.05 / ln 0.999 = 2994.2 on.
+        assert_eq!(allowed_false_matches(2994, 1e-3), None);
+        assert_eq!(allowed_false_matches(2995, 1e-3), Some(0));
+        assert_eq!(pairs_needed(1e-3), 2995);
+    }
+}
