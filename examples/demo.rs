@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use faceguard::vault::{Vault, VaultKey};
-use faceguard::{decode_file, Engine, Face, Matcher, Purpose, SubjectId};
+use faceguard::{decode_file, Engine, Face, Purpose, SubjectId};
 
 /// What this demo camera does: opening a door for enrolled staff.
 enum DoorAccess {}
@@ -80,6 +80,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let key = VaultKey::generate()?;
     let key_copy = VaultKey::from_bytes(key.expose_secret())?;
     let vault = Vault::create(&vault_dir, key)?;
+    // The embedder's calibrated threshold for the purpose's target false-match rate.
+    let matcher = engine.matcher::<DoorAccess>()?;
+    vault.set_matcher(matcher);
     let mut consents = BTreeMap::new();
     println!(
         "\n[enrol] one photo per person, each with a separate consent for {:?}, into the vault {}",
@@ -105,8 +108,9 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // 3. Identification at the door: every other photo, each under a one-off probe consent.
     println!(
-        "\n[identify] the other photos, threshold {:.2}",
-        Matcher::default().threshold()
+        "\n[identify] the other photos, threshold {:.4} (false-match rate {:e})",
+        matcher.threshold(),
+        DoorAccess::TARGET_FMR
     );
     let (mut right, mut total) = (0, 0);
     let mut timing = Duration::ZERO;
@@ -146,6 +150,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         println!("  data key destroyed; {purged} template purged from the files");
         drop(vault);
         let (vault, report) = Vault::open(&vault_dir, key_copy)?;
+        vault.set_matcher(matcher); // kept in memory: set after each open
         println!(
             "\n[reboot] vault reopened: {} templates, {} subjects; {id}'s consent is {:?}",
             report.templates_loaded,

@@ -5,14 +5,17 @@ use std::path::Path;
 use crate::align::{self, AlignError, AlignedFace};
 use crate::consent::{ConsentCell, ConsentToken, ProbeConsent, Purpose};
 use crate::detect::{Detector, DetectorConfig, Face};
-use crate::embed::{Embedder, EmbedderSpec};
+use crate::embed::{EmbedError, Embedder, EmbedderSpec};
 use crate::error::Error;
 use crate::image::ImageView;
 use crate::matching::{MatchError, Matcher};
 use crate::model::ModelError;
 use crate::quality::{self, Quality, QualityError, QualityPolicy};
-use crate::template::{ProbeTemplate, Template, TemplateKind};
+use crate::template::{ProbeTemplate, SecretVector, Template, TemplateKind};
 use crate::DetectError;
+
+/// The most photos [`Engine::fused_enrolment_template`] fuses into one template.
+pub const MAX_FUSED_PHOTOS: usize = 16;
 
 /// File names [`Engine::from_dir`] looks for.
 pub const DETECTOR_FILE: &str = "face_detection_yunet_2023mar.onnx";
@@ -143,8 +146,10 @@ impl Engine {
 
     /// Computes the enrolment template of `face` in `image` under `consent`, if the face
     /// passes the enrolment quality gate ([`QualityError::Enrolment`] says what to fix).
-    /// Several photos of one person may be enrolled under one consent: galleries and vaults
-    /// match a person by the best of their templates, and revoking the consent erases all.
+    /// Several templates of one person may be enrolled under one consent: galleries and
+    /// vaults score a person by the best of them, and revoking the consent erases all. Each
+    /// gives a stranger one more chance, so the false-match rate per person grows up to
+    /// k-fold with k templates: prefer [`fused_enrolment_template`](Self::fused_enrolment_template).
     pub fn enrolment_template<P: Purpose>(
         &self,
         consent: &ConsentToken<P>,
@@ -152,6 +157,50 @@ impl Engine {
         face: &Face,
     ) -> Result<Template<P>, Error> {
         self.template(&consent.cell, image, face, Gate::Enrolment)
+    }
+
+    /// Computes one enrolment template from several photos of the person (`photos`: each a
+    /// frame and the face in it), under `consent`: the unit-length mean of their embeddings.
+    /// Every photo must pass the enrolment quality gate (the first that fails is the error).
+    /// Between 1 and [`MAX_FUSED_PHOTOS`] photos ([`EmbedError::PhotoCount`] otherwise).
+    ///
+    /// A fused template matches its owner far more often than one photo does, but strangers
+    /// a little more often too: compare it at the operating point for the purpose's FMR
+    /// divided by the number of photos (`engine.matcher_at(P::TARGET_FMR / 3.0)` for three),
+    /// where, on `faces-eastasia/`, three fused photos still turn away fewer genuine
+    /// attempts than one photo at the purpose's own point (BENCHMARKS.md, "Accuracy").
+    pub fn fused_enrolment_template<P: Purpose>(
+        &self,
+        consent: &ConsentToken<P>,
+        photos: &[(&ImageView, &Face)],
+    ) -> Result<Template<P>, Error> {
+        if photos.is_empty() || photos.len() > MAX_FUSED_PHOTOS {
+            return Err(EmbedError::PhotoCount {
+                given: photos.len(),
+                max: MAX_FUSED_PHOTOS,
+            }
+            .into());
+        }
+        consent.cell.check()?;
+        let dim = self.embedder.spec().output_dim;
+        let mut sum = zeroize::Zeroizing::new(vec![0.0f32; dim]);
+        for (image, face) in photos {
+            let aligned = self.align(image, face)?;
+            self.enrolment_quality
+                .check(&quality::assess(face, &aligned))
+                .map_err(QualityError::Enrolment)?;
+            let vector = self.embedder.embed(&aligned)?;
+            for (s, v) in sum.iter_mut().zip(vector.as_slice()) {
+                *s += v;
+            }
+        }
+        let vector = SecretVector::normalized(&sum).ok_or(EmbedError::Degenerate)?;
+        consent.cell.check()?;
+        Ok(Template::new(
+            vector,
+            self.embedder.model_id(),
+            consent.cell.clone(),
+        ))
     }
 
     /// Computes the probe template of `face` in `image` under a one-off probe consent, which

@@ -23,17 +23,23 @@
 //! let engine = Engine::from_dir("models")?; // after `scripts/fetch-models.sh`
 //! let ledger = ConsentLedger::new();
 //! let gallery = ledger.gallery::<DoorAccess>();
+//! // The threshold for DoorAccess's target false-match rate (Purpose::TARGET_FMR, 1e-3),
+//! // from the embedder's calibrated operating points.
+//! gallery.set_matcher(engine.matcher::<DoorAccess>()?);
 //!
 //! // Enrolment: the person read the notice and agreed, for 90 days.
 //! let notice = "Your face template opens the staff door. Ask reception to delete it any time.";
 //! let consent = ledger.grant::<DoorAccess>(SubjectId::new("badge-1042")?, notice, Duration::from_secs(90 * 86_400))?;
 //! let photo = decode_file("enrol.jpg")?;
 //! let face = engine.detect(&photo.view())?.into_iter().next().ok_or("no face")?;
+//! // A poor photo is refused with a reason saying what to fix (Error::Quality); more photos
+//! // of the person may be enrolled under the same consent, matched by the best of them.
 //! gallery.enroll(engine.enrolment_template(&consent, &photo.view(), &face)?)?;
 //!
 //! // At the door: a one-off consent for this capture, gone with the probe.
 //! let frame = decode_file("door.jpg")?; // firmware uses ImageView::nv12 on the ISP buffer
 //! let face = engine.detect(&frame.view())?.into_iter().next().ok_or("no face")?;
+//! // A poor capture is Error::Quality: "try again", neither a match nor a non-match.
 //! let probe = engine.probe_template(ledger.probe_consent::<DoorAccess>(notice)?, &frame.view(), &face)?;
 //! if let Some(best) = gallery.identify(&probe, 1)?.first().filter(|c| c.is_match) {
 //!     println!("welcome {} (score {:.3})", best.subject, best.score);
@@ -49,9 +55,9 @@
 //! (`grant`, `enroll`, `identify`, `revoke`), with everything encrypted on flash, crash-safe,
 //! deleted by destroying keys, and written to a hash-chained audit log.
 //!
-//! Layers, one module each: [`image`] (frames), [`detect`], [`align`], [`embed`], [`consent`],
-//! [`template`], [`matching`], [`gallery`], [`vault`], with [`Engine`] tying the models
-//! together.
+//! Layers, one module each: [`image`] (frames), [`detect`], [`align`], [`quality`], [`embed`],
+//! [`consent`], [`template`], [`matching`] (decisions, operating points, calibration),
+//! [`gallery`], [`vault`], with [`Engine`] tying the models together.
 //!
 //! ## Cargo features
 //!
@@ -84,7 +90,7 @@ pub use consent::{
 };
 pub use detect::{DetectError, Detector, DetectorConfig, Face};
 pub use embed::{ColorOrder, EmbedError, Embedder, EmbedderSpec};
-pub use engine::{Engine, DETECTOR_FILE, EMBEDDER_FILE, EMBEDDER_SPEC_FILE};
+pub use engine::{Engine, DETECTOR_FILE, EMBEDDER_FILE, EMBEDDER_SPEC_FILE, MAX_FUSED_PHOTOS};
 pub use error::Error;
 pub use gallery::{Candidate, Gallery};
 pub use geometry::{BoundingBox, Point};

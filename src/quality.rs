@@ -163,7 +163,9 @@ pub enum QualityIssue {
     )]
     LookingUpOrDown { pitch: f32, min: f32, max: f32 },
     /// Head tilted.
-    #[error("head tilted by {roll_deg:.0} degrees, at most {max:.0} allowed (hold the head level)")]
+    #[error(
+        "head tilted by {roll_deg:.0} degrees, at most {max:.0} allowed (hold the head level)"
+    )]
     Tilted { roll_deg: f32, max: f32 },
     /// A measure is not a number (degenerate landmarks).
     #[error("face cannot be measured (degenerate landmarks): try again")]
@@ -380,19 +382,46 @@ mod tests {
         assert_eq!((q.contrast, q.sharpness), (0.0, 0.0));
     }
 
+    /// A way to spoil a good face, and the reason it must be refused for.
+    type Case = (fn(&mut Quality), fn(&QualityIssue) -> bool);
+
     #[test]
     fn each_limit_refuses_with_its_own_reason() {
         let p = QualityPolicy::enrolment();
         assert_eq!(p.check(&good()), Ok(()));
-        let cases: [(fn(&mut Quality), fn(&QualityIssue) -> bool); 8] = [
-            (|q| q.eye_distance_px = 20.0, |i| matches!(i, QualityIssue::TooSmall { .. })),
-            (|q| q.sharpness = 0.05, |i| matches!(i, QualityIssue::Blurred { .. })),
-            (|q| q.brightness = 30.0, |i| matches!(i, QualityIssue::TooDark { .. })),
-            (|q| q.brightness = 240.0, |i| matches!(i, QualityIssue::TooBright { .. })),
-            (|q| q.contrast = 5.0, |i| matches!(i, QualityIssue::LowContrast { .. })),
-            (|q| q.yaw = -0.5, |i| matches!(i, QualityIssue::TurnedAway { .. })),
-            (|q| q.pitch = 0.95, |i| matches!(i, QualityIssue::LookingUpOrDown { .. })),
-            (|q| q.roll_deg = 45.0, |i| matches!(i, QualityIssue::Tilted { .. })),
+        let cases: [Case; 8] = [
+            (
+                |q| q.eye_distance_px = 20.0,
+                |i| matches!(i, QualityIssue::TooSmall { .. }),
+            ),
+            (
+                |q| q.sharpness = 0.05,
+                |i| matches!(i, QualityIssue::Blurred { .. }),
+            ),
+            (
+                |q| q.brightness = 30.0,
+                |i| matches!(i, QualityIssue::TooDark { .. }),
+            ),
+            (
+                |q| q.brightness = 240.0,
+                |i| matches!(i, QualityIssue::TooBright { .. }),
+            ),
+            (
+                |q| q.contrast = 5.0,
+                |i| matches!(i, QualityIssue::LowContrast { .. }),
+            ),
+            (
+                |q| q.yaw = -0.5,
+                |i| matches!(i, QualityIssue::TurnedAway { .. }),
+            ),
+            (
+                |q| q.pitch = 0.95,
+                |i| matches!(i, QualityIssue::LookingUpOrDown { .. }),
+            ),
+            (
+                |q| q.roll_deg = 45.0,
+                |i| matches!(i, QualityIssue::Tilted { .. }),
+            ),
         ];
         for (spoil, expected) in cases {
             let mut q = good();

@@ -4,7 +4,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -175,10 +175,10 @@ fn verify_with_an_image_without_a_face_fails_saying_so() {
 }
 
 #[test]
-fn eval_on_dev_pairs_meets_accuracy_targets() {
+fn eval_on_dev_pairs_meets_accuracy_targets_at_the_default_operating_point() {
     let dir = temp_dir("eval");
     let scores = dir.join("scores.csv");
-    let plot = dir.join("roc.png");
+    let plot = dir.join("det.png");
     let pairs = root().join("../shared/data/faces/pairs_dev.csv");
     let data = root().join("../shared/data/faces");
     let out = faceguard(&[
@@ -216,11 +216,17 @@ fn eval_on_dev_pairs_meets_accuracy_targets() {
             "auc",
             "accuracy",
             "threshold",
-            "tar_at_far_1e-3"
+            "tar_at_far_1e-3",
+            "fmr",
+            "fnmr"
         ]
     );
+    // The shipped operating point on Western faces: no stranger in 1690 matches, at most
+    // 15 % of genuine pairs are lost to the threshold that East Asian faces need.
     assert!(number(&fields, "auc") >= 0.9995, "{last}");
-    assert!(number(&fields, "accuracy") >= 0.995, "{last}");
+    assert!(number(&fields, "fmr") <= 1e-3, "{last}");
+    assert!(number(&fields, "fnmr") <= 0.15, "{last}");
+    assert!(number(&fields, "accuracy") >= 0.99, "{last}");
     assert_eq!(
         number(&fields, "threshold") as f32,
         faceguard::DEFAULT_THRESHOLD
@@ -233,7 +239,7 @@ fn eval_on_dev_pairs_meets_accuracy_targets() {
     assert_eq!(csv.lines().next(), Some("a,b,same,score"));
     let first = csv.lines().nth(1).unwrap();
     assert!(first.starts_with("deepface/img1.jpg,deepface/img2.jpg,Yes,"));
-    let png = image::open(&plot).expect("ROC plot is a decodable PNG");
+    let png = image::open(&plot).expect("DET plot is a decodable PNG");
     assert!(png.width() >= 400 && png.height() >= 300);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -411,4 +417,131 @@ fn bench_match_below_the_enrolled_count_fails_saying_why() {
     let out = faceguard(&["bench-match", "--n", "3", "--probes", "1"]);
     let line = assert_one_line_error(&out, 1);
     assert!(line.contains("below the"), "{line}");
+}
+
+/// `faces/identities.csv` with a `group` column: two groups by identity number parity.
+fn grouped_identities(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(faces_dir().join("identities.csv")).unwrap();
+    let mut out = String::from("group,file,identity\n");
+    for line in text.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        let odd = cols[1].bytes().last().unwrap() % 2 == 1;
+        out.push_str(&format!(
+            "{},{},{}\n",
+            if odd { "odd" } else { "even" },
+            cols[0],
+            cols[1]
+        ));
+    }
+    let path = dir.join("grouped.csv");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn eval_on_identities_reports_per_group_and_several_photo_enrolment() {
+    let dir = temp_dir("identities");
+    let ids = grouped_identities(&dir);
+    let root = faces_dir();
+    let out = faceguard(&[
+        "eval",
+        "--identities",
+        ids.to_str().unwrap(),
+        "--root",
+        root.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = stdout(&out);
+    // Every pair of the 61 photos, as in pairs_dev.csv.
+    assert_eq!(summary(&out)["pairs"], "1830");
+    for needle in [
+        "by group",
+        "  even ",
+        "  odd ",
+        "across groups",
+        "FNMR at FMR 1e-3",
+    ] {
+        assert!(text.contains(needle), "no `{needle}` in:\n{text}");
+    }
+    assert!(text.contains("failures to acquire"), "{text}");
+
+    let out = faceguard(&[
+        "eval",
+        "--identities",
+        ids.to_str().unwrap(),
+        "--root",
+        root.to_str().unwrap(),
+        "--enrol-photos",
+        "3",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("enrolled from 1 photo"), "{text}");
+    assert!(text.contains("enrolled from up to 3 photos"), "{text}");
+    assert!(text.contains("failed to enrol"), "{text}");
+    let fields = summary(&out);
+    assert!(number(&fields, "fmr") <= 1e-3, "{text}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn calibrate_writes_operating_points_that_eval_then_applies() {
+    let dir = temp_dir("calibrate");
+    let ids = faces_dir().join("identities.csv");
+    let spec = dir.join("models").join("fr_feature.json");
+    std::fs::create_dir_all(spec.parent().unwrap()).unwrap();
+    // 1690 impostor pairs cannot show 1e-3 (that needs 2995): refused, nothing written.
+    let out = faceguard(&[
+        "calibrate",
+        "--identities",
+        ids.to_str().unwrap(),
+        "--out",
+        spec.to_str().unwrap(),
+    ]);
+    let line = assert_one_line_error(&out, 1);
+    assert!(line.contains("2995"), "{line}");
+    assert!(!spec.exists());
+    // They can show 1e-2.
+    let out = faceguard(&[
+        "calibrate",
+        "--identities",
+        ids.to_str().unwrap(),
+        "--target-fmr",
+        "1e-2",
+        "--default-fmr",
+        "1e-2",
+        "--out",
+        spec.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let last = stdout(&out).lines().last().unwrap().to_string();
+    assert!(
+        last.starts_with("calibrated default_fmr=0.01 threshold="),
+        "{last}"
+    );
+    let written = faceguard::EmbedderSpec::from_file(&spec).unwrap();
+    let points = written.operating_points.unwrap();
+    let threshold = points.default_threshold("fr_feature").unwrap();
+    let m = &points.points[0].measured[0];
+    assert_eq!((m.population.as_str(), m.impostor_pairs), ("faces", 1690));
+    assert!(m.fmr_upper <= 1e-2);
+    // eval with that description uses its default operating point.
+    for file in [faceguard::DETECTOR_FILE, faceguard::EMBEDDER_FILE] {
+        std::fs::copy(
+            root().join("models").join(file),
+            dir.join("models").join(file),
+        )
+        .unwrap();
+    }
+    let out = faceguard(&[
+        "--models",
+        dir.join("models").to_str().unwrap(),
+        "eval",
+        "--pairs",
+        faces_dir().join("pairs_dev.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let fields = summary(&out);
+    assert_eq!(number(&fields, "threshold") as f32, threshold);
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -35,6 +35,9 @@ pub enum EmbedError {
     /// The model returned a zero or non-finite vector.
     #[error("face embedder returned a zero or non-finite vector: the crop holds no usable face")]
     Degenerate,
+    /// A fused enrolment was given no photo, or too many.
+    #[error("a fused enrolment takes 1 to {max} photos, {given} given")]
+    PhotoCount { given: usize, max: usize },
 }
 
 /// A loaded embedder and its description. `Send + Sync`: share one between camera streams.

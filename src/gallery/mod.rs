@@ -420,7 +420,9 @@ impl<P: Purpose> Gallery<P> {
 
     /// Stores `template`; its memory is wiped once copied into the gallery. Fails if its
     /// consent has ended, names another purpose, or it comes from another model than the
-    /// templates already here.
+    /// templates already here. A person with several templates is scored by the best of them
+    /// (one candidate per person); the threshold's false-match rate is per template, so k
+    /// templates of one person give a stranger up to k times its chances.
     pub fn enroll(&self, template: Template<P>) -> Result<(), MatchError> {
         self.shared.enroll(
             template.vector.as_slice(),

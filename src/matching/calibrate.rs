@@ -92,15 +92,18 @@ pub fn allowed_false_matches(n: u64, target: f64) -> Option<u64> {
     Some(lo)
 }
 
-/// The lowest threshold (accepting `score >= threshold`) at which at most `allowed` of
-/// `impostor` match: just above the `(allowed + 1)`-th highest impostor score.
+/// The lowest threshold with four decimals (accepting `score >= threshold`) at which at most
+/// `allowed` of `impostor` match: just above the `(allowed + 1)`-th highest impostor score,
+/// rounded up (stricter, never laxer) so that people can read and type it.
 fn threshold_allowing(impostor: &[f32], allowed: u64) -> f32 {
     let mut sorted: Vec<f32> = impostor.iter().copied().filter(|s| s.is_finite()).collect();
     sorted.sort_by(|a, b| b.total_cmp(a));
-    match sorted.get(allowed as usize) {
-        Some(&s) => s.next_up().min(1.0),
-        None => -1.0,
-    }
+    let exact = match sorted.get(allowed as usize) {
+        Some(&s) => s.next_up(),
+        None => return -1.0,
+    };
+    let rounded = ((f64::from(exact) * 1e4).ceil() / 1e4) as f32;
+    rounded.max(exact).min(1.0)
 }
 
 /// How `population` scores at `threshold`.
@@ -237,8 +240,90 @@ mod tests {
     }
 
     #[test]
+    fn calibration_on_known_quantiles_picks_the_threshold_above_the_allowed_matches() {
+        // Impostor scores 0.0000, 0.0001, ..., 0.9999 in shuffled order: at 1e-3, 10,000 pairs
+        // allow 4 matches (the bound for 5 exceeds 1e-3), so the threshold lies just above the
+        // fifth highest score, 0.9995, and rounds up to 0.9996.
+        let mut impostor: Vec<f32> = (0..10_000).map(|i| i as f32 / 10_000.0).collect();
+        impostor.reverse();
+        impostor.swap(17, 9_000);
+        let genuine: Vec<f32> = (0..100).map(|i| 0.99 + i as f32 / 10_000.0).collect();
+        let pop = PopulationScores {
+            name: "uniform",
+            genuine: &genuine,
+            impostor: &impostor,
+        };
+        let points = calibrate(&[pop], &[1e-3, 1e-4], 1e-3, "test").unwrap();
+        assert_eq!(points.points.len(), 1, "10,000 pairs cannot show 1e-4");
+        let p = &points.points[0];
+        assert_eq!(p.threshold, 0.9996);
+        let m = &p.measured[0];
+        assert_eq!(m.false_matches, 4);
+        assert!(m.fmr_upper <= 1e-3);
+        // Genuine scores 0.9900..0.9999: those below 0.9996 are false non-matches.
+        assert_eq!(m.false_non_matches, 96);
+    }
+
+    #[test]
+    fn the_operating_point_holds_on_every_population_and_the_hardest_sets_it() {
+        // An easy population (impostors up to 0.3) and a hard one (impostors up to 0.7).
+        let easy: Vec<f32> = (0..20_000).map(|i| 0.3 * i as f32 / 20_000.0).collect();
+        let hard: Vec<f32> = (0..20_000).map(|i| 0.7 * i as f32 / 20_000.0).collect();
+        let points = calibrate(
+            &[
+                PopulationScores {
+                    name: "easy",
+                    genuine: &[0.9],
+                    impostor: &easy,
+                },
+                PopulationScores {
+                    name: "hard",
+                    genuine: &[0.9],
+                    impostor: &hard,
+                },
+            ],
+            &[1e-3],
+            1e-3,
+            "",
+        )
+        .unwrap();
+        let p = &points.points[0];
+        assert!(p.threshold > 0.69, "{}", p.threshold);
+        for m in &p.measured {
+            assert!(m.fmr_upper <= 1e-3, "{m:?}");
+        }
+        // A population too small to show the target never sets a point; if none can, the
+        // default is refused.
+        let small = [0.1f32; 100];
+        let err = calibrate(
+            &[PopulationScores {
+                name: "small",
+                genuine: &[0.9],
+                impostor: &small,
+            }],
+            &[1e-3],
+            1e-3,
+            "",
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            MatchError::TooFewImpostors {
+                needed: 2995,
+                largest: 100,
+                ..
+            }
+        ));
+    }
+
+    #[test]
     fn allowed_matches_are_the_largest_count_whose_bound_holds() {
-        for (n, target) in [(174_814u64, 1e-3), (75_000, 1e-3), (40_000, 1e-4), (3_000, 1e-3)] {
+        for (n, target) in [
+            (174_814u64, 1e-3),
+            (75_000, 1e-3),
+            (40_000, 1e-4),
+            (3_000, 1e-3),
+        ] {
             let k = allowed_false_matches(n, target).unwrap();
             assert!(fmr_upper_bound(k, n) <= target);
             assert!(fmr_upper_bound(k + 1, n) > target);

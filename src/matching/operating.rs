@@ -141,7 +141,10 @@ impl OperatingPoints {
         }
         for (i, p) in self.points.iter().enumerate() {
             if check_fmr(p.fmr).is_err() {
-                return Err(format!("operating point fmr {} is not a rate in (0, 1)", p.fmr));
+                return Err(format!(
+                    "operating point fmr {} is not a rate in (0, 1)",
+                    p.fmr
+                ));
             }
             if !(-1.0..=1.0).contains(&p.threshold) {
                 return Err(format!(

@@ -326,7 +326,8 @@ pub unsafe extern "C" fn fg_face_quality(
             .assess(&view, &face.to_face())
             .map_err(guard::status)?;
         let (enrolment, probe) = engine.engine.quality_policies();
-        let verdict = |policy: fg::QualityPolicy, wrap: fn(fg::QualityIssue) -> fg::QualityError| {
+        let verdict = |policy: fg::QualityPolicy,
+                       wrap: fn(fg::QualityIssue) -> fg::QualityError| {
             match policy.check(&q) {
                 Ok(()) => fg_status::FG_OK as i32,
                 Err(issue) => guard::status(wrap(issue)) as i32,

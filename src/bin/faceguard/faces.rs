@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use faceguard::{decode_file, ConsentLedger, Face, Matcher};
+use faceguard::{decode_file, ConsentLedger, Face};
 use serde::Serialize;
 
-use crate::shared::{self, CliError};
+use crate::shared::{self, CliError, CliEvaluation};
 
 #[derive(clap::Args)]
 pub struct DetectArgs {
@@ -68,7 +68,7 @@ pub fn verify(models: Option<&Path>, args: &VerifyArgs) -> Result<(), CliError> 
     let ledger = ConsentLedger::new();
     let a = shared::template_of(&engine, &ledger, &image_a, &args.image_a)?;
     let b = shared::template_of(&engine, &ledger, &image_b, &args.image_b)?;
-    let decision = Matcher::default().verify(&a, &b)?;
+    let decision = engine.matcher::<CliEvaluation>()?.verify(&a, &b)?;
     let doc = Verification {
         a: args.image_a.display().to_string(),
         b: args.image_b.display().to_string(),

@@ -12,6 +12,8 @@ mod augment;
 mod bench;
 #[cfg(feature = "research")]
 mod bench_match;
+mod calibrate;
+mod dataset;
 #[cfg(feature = "research")]
 mod distractors;
 mod eval;
@@ -50,8 +52,13 @@ enum Command {
     Detect(faces::DetectArgs),
     /// Compare the largest face of two images: similarity score and decision, as JSON.
     Verify(faces::VerifyArgs),
-    /// Evaluate verification on a labelled pairs file: ROC AUC, accuracy, TAR at FAR=1e-3.
+    /// Evaluate verification on labelled photos (a pairs or an identities file): FMR and FNMR
+    /// at the operating point, FNMR at FMR 1e-3/1e-4/1e-5, failures to acquire and enrol,
+    /// per-group figures, several-photo enrolment, a DET plot.
     Eval(eval::EvalArgs),
+    /// Measure an embedder's operating points (the threshold for each target false-match
+    /// rate) on labelled photos, and write them into its JSON description.
+    Calibrate(calibrate::CalibrateArgs),
     /// Time each stage of the pipeline on one image (single-threaded).
     Bench(bench::BenchArgs),
     /// Time 1:N search (stream bound, exact f32, exact i8, fast) on real templates plus
@@ -105,6 +112,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Detect(args) => faces::detect(models, &args),
         Command::Verify(args) => faces::verify(models, &args),
         Command::Eval(args) => eval::run(models, &args),
+        Command::Calibrate(args) => calibrate::run(models, &args),
         Command::Bench(args) => bench::run(models, &args),
         #[cfg(feature = "research")]
         Command::BenchMatch(args) => bench_match::run(models, &args),

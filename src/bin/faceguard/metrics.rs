@@ -124,6 +124,35 @@ pub fn tar_at_far(s: &Scores, far_num: usize, far_den: usize) -> f64 {
     accepted as f64 / s.genuine.len() as f64
 }
 
+/// FNMR at FMR `fmr`, with the threshold that gives it: `1 - TAR` at that FAR
+/// ([`tar_at_far`]), and the lowest threshold accepting no more impostors than allowed. `None`
+/// where the data cannot show that FMR: fewer than `1 / fmr` impostor pairs, or no genuine
+/// pair.
+pub fn fnmr_at_fmr(s: &Scores, fmr: f64) -> Option<(f64, f32)> {
+    let n = s.impostor.len();
+    if s.genuine.is_empty() || (n as f64) * fmr < 1.0 - 1e-9 {
+        return None;
+    }
+    let allowed = ((n as f64) * fmr + 1e-9).floor() as usize;
+    let mut impostor = s.impostor.clone();
+    impostor.sort_by(|x, y| y.total_cmp(x));
+    let threshold = match impostor.get(allowed) {
+        Some(c) => c.next_up(),
+        None => f32::NEG_INFINITY,
+    };
+    let rejected = s.genuine.iter().filter(|&&v| v < threshold).count();
+    Some((rejected as f64 / s.genuine.len() as f64, threshold))
+}
+
+/// DET curve points `(FMR, FNMR)`, one per distinct score, from (0, 1) to (1, 0). Empty
+/// without genuine or without impostor pairs.
+pub fn det_curve(s: &Scores) -> Vec<(f64, f64)> {
+    roc_curve(s)
+        .into_iter()
+        .map(|(far, tar)| (far, 1.0 - tar))
+        .collect()
+}
+
 /// The threshold range with the fewest errors on this set; ties go to fewer false accepts,
 /// then to the widest range. `None` without any score.
 pub fn min_error(s: &Scores) -> Option<MinError> {
@@ -272,6 +301,32 @@ mod tests {
             }
         );
         assert_eq!(errors_at(&s, m.threshold()), m.errors);
+    }
+
+    #[test]
+    fn fnmr_at_fmr_is_one_minus_tar_and_needs_enough_impostors() {
+        let mut impostor = vec![0.0f32; 2000];
+        impostor[0] = 0.9;
+        impostor[1] = 0.8;
+        impostor[2] = 0.5;
+        let s = scores(&[0.95, 0.85, 0.6, 0.4], &impostor);
+        // 2000 impostors at 1e-3: two false matches allowed; the cutoff is the third, 0.5.
+        let (fnmr, t) = fnmr_at_fmr(&s, 1e-3).unwrap();
+        assert_eq!(fnmr, 0.25);
+        assert_eq!(fnmr, 1.0 - tar_at_far(&s, 1, 1000));
+        assert!(t > 0.5 && t < 0.5001);
+        assert_eq!(errors_at(&s, t).false_accepts, 2);
+        // 2000 pairs cannot show 1e-4.
+        assert_eq!(fnmr_at_fmr(&s, 1e-4), None);
+    }
+
+    #[test]
+    fn det_is_the_roc_turned_into_errors() {
+        let s = scores(&[0.9, 0.5], &[0.5, 0.1]);
+        assert_eq!(
+            det_curve(&s),
+            vec![(0.0, 1.0), (0.0, 0.5), (0.5, 0.0), (1.0, 0.0)]
+        );
     }
 
     #[test]

@@ -101,7 +101,7 @@ fn parse_same(field: &str) -> Option<bool> {
 }
 
 /// Splits one CSV line on commas, honouring double-quoted fields (`""` is a quote inside one).
-fn split_fields(line: &str) -> Result<Vec<String>, String> {
+pub fn split_fields(line: &str) -> Result<Vec<String>, String> {
     let mut fields = Vec::new();
     let mut chars = line.chars().peekable();
     loop {

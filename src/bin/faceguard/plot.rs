@@ -1,4 +1,4 @@
-//! The ROC curve as a PNG: drawn by plotters into an RGB buffer, encoded by `image`.
+//! The DET curve (FNMR against FMR on a log scale) as a PNG: drawn by plotters into an RGB buffer, encoded by `image`.
 //!
 //! Text needs a TrueType font loaded at run time (`$FACEGUARD_FONT`, else a few usual system
 //! paths). Without one the plot is still drawn (curve, grid, frame, chance diagonal), without
@@ -14,14 +14,14 @@ use plotters::style::{register_font, FontStyle};
 use crate::shared::{report_warning, CliError};
 
 /// What the plot shows.
-pub struct RocPlot<'a> {
-    /// `(FAR, TAR)` points from (0, 0) to (1, 1).
-    pub roc: &'a [(f64, f64)],
+pub struct DetPlot<'a> {
+    /// `(FMR, FNMR)` points from (0, 1) to (1, 0).
+    pub det: &'a [(f64, f64)],
     pub auc: f64,
     pub genuine: usize,
     pub impostor: usize,
     pub threshold: f32,
-    /// `(FAR, TAR)` at `threshold`.
+    /// `(FMR, FNMR)` at `threshold`.
     pub operating_point: (f64, f64),
 }
 
@@ -62,24 +62,24 @@ fn font_available() -> bool {
     })
 }
 
-/// Draws the ROC curve into a PNG at `path`.
-pub fn write_roc_png(path: &Path, plot: &RocPlot) -> Result<(), CliError> {
+/// Draws the DET curve into a PNG at `path`.
+pub fn write_det_png(path: &Path, plot: &DetPlot) -> Result<(), CliError> {
     let with_text = font_available();
     if !with_text {
         report_warning(
             "no TrueType font found (install fonts-dejavu-core or set FACEGUARD_FONT to a .ttf \
-             file): the ROC plot is drawn without text",
+             file): the DET plot is drawn without text",
         );
     }
     let (w, h) = SIZE;
     let mut buf = vec![255u8; w as usize * h as usize * 3];
     draw(&mut buf, plot, with_text)
-        .map_err(|e| CliError::new(format!("cannot draw the ROC plot: {e}")))?;
+        .map_err(|e| CliError::new(format!("cannot draw the DET plot: {e}")))?;
     let image = image::RgbImage::from_raw(w, h, buf)
-        .ok_or_else(|| CliError::new("cannot draw the ROC plot: pixel buffer has a wrong size"))?;
+        .ok_or_else(|| CliError::new("cannot draw the DET plot: pixel buffer has a wrong size"))?;
     image
         .save_with_format(path, image::ImageFormat::Png)
-        .map_err(|e| CliError::new(format!("cannot write ROC plot {}: {e}", path.display())))
+        .map_err(|e| CliError::new(format!("cannot write DET plot {}: {e}", path.display())))
 }
 
 /// The left end of the log FAR axis: a power of ten below the smallest non-zero FAR, `1/I`.
@@ -90,7 +90,7 @@ fn far_axis_start(impostor: usize) -> f64 {
     format!("1e{exponent}").parse().unwrap_or(1e-3)
 }
 
-fn draw(buf: &mut [u8], plot: &RocPlot, with_text: bool) -> Result<(), Box<dyn std::error::Error>> {
+fn draw(buf: &mut [u8], plot: &DetPlot, with_text: bool) -> Result<(), Box<dyn std::error::Error>> {
     let root = BitMapBackend::<RGBPixel>::with_buffer_and_format(buf, SIZE)?.into_drawing_area();
     root.fill(&WHITE)?;
     let lo = far_axis_start(plot.impostor);
@@ -102,7 +102,7 @@ fn draw(buf: &mut [u8], plot: &RocPlot, with_text: bool) -> Result<(), Box<dyn s
         builder
             .caption(
                 format!(
-                    "ROC: AUC {:.6} ({} genuine, {} impostor pairs)",
+                    "DET: AUC {:.6} ({} genuine, {} impostor pairs)",
                     plot.auc, plot.genuine, plot.impostor
                 ),
                 (FONT_FAMILY, 22),
@@ -116,8 +116,8 @@ fn draw(buf: &mut [u8], plot: &RocPlot, with_text: bool) -> Result<(), Box<dyn s
     if with_text {
         chart
             .configure_mesh()
-            .x_desc("false accept rate (log scale)")
-            .y_desc("true accept rate")
+            .x_desc("false-match rate (log scale)")
+            .y_desc("false-non-match rate")
             .x_label_formatter(&|v| format!("{v:.0e}"))
             .y_label_formatter(&|v| format!("{v:.1}"))
             .label_style((FONT_FAMILY, 15))
@@ -142,11 +142,11 @@ fn draw(buf: &mut [u8], plot: &RocPlot, with_text: bool) -> Result<(), Box<dyn s
         ))?;
     }
 
-    // Chance: TAR = FAR, a curve on a log axis.
+    // Chance: FNMR = 1 - FMR, a curve on a log axis.
     let steps = 200;
     let diagonal = (0..=steps).map(|k| {
         let far = lo * (1.0 / lo).powf(f64::from(k) / f64::from(steps));
-        (far, far)
+        (far, 1.0 - far)
     });
     let chance = chart.draw_series(LineSeries::new(diagonal, RGBColor(150, 150, 150)))?;
     if with_text {
@@ -155,7 +155,7 @@ fn draw(buf: &mut [u8], plot: &RocPlot, with_text: bool) -> Result<(), Box<dyn s
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RGBColor(150, 150, 150)));
     }
 
-    // FAR = 1e-3, where TAR is reported.
+    // FMR = 1e-3, the default target.
     if lo < 1e-3 {
         chart.draw_series(LineSeries::new(
             [(1e-3, 0.0), (1e-3, 1.0)],
@@ -164,12 +164,12 @@ fn draw(buf: &mut [u8], plot: &RocPlot, with_text: bool) -> Result<(), Box<dyn s
     }
 
     let curve = chart.draw_series(LineSeries::new(
-        plot.roc.iter().map(|&(far, tar)| (x(far), tar)),
+        plot.det.iter().map(|&(fmr, fnmr)| (x(fmr), fnmr)),
         BLUE.stroke_width(2),
     ))?;
     if with_text {
         curve
-            .label("ROC")
+            .label("DET")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
     }
 
@@ -178,13 +178,13 @@ fn draw(buf: &mut [u8], plot: &RocPlot, with_text: bool) -> Result<(), Box<dyn s
     if with_text {
         point
             .label(format!(
-                "threshold {:.4}: FAR {far:.4}, TAR {tar:.4}",
+                "threshold {:.4}: FMR {far:.5}, FNMR {tar:.4}",
                 plot.threshold
             ))
             .legend(|(x, y)| Circle::new((x + 10, y), 5, RED.filled()));
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
+            .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .label_font((FONT_FAMILY, 15))

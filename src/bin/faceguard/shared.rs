@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use faceguard::{
-    decode_file, ConsentLedger, DecodedImage, Detector, DetectorConfig, Engine, Face,
-    ProbeTemplate, Purpose, DETECTOR_FILE, FETCH_HINT,
+    ConsentLedger, DecodedImage, Detector, DetectorConfig, Engine, Face, ProbeTemplate, Purpose,
+    DETECTOR_FILE, FETCH_HINT,
 };
 
 /// The purpose of every template this tool computes: evaluating the pipeline on image files
@@ -148,16 +148,6 @@ pub fn largest_face(faces: &[Face]) -> Option<&Face> {
     })
 }
 
-/// Decodes `path`, detects its subject and computes the subject's probe template.
-pub fn subject_template(
-    engine: &Engine,
-    ledger: &ConsentLedger,
-    path: &Path,
-) -> Result<ProbeTemplate<CliEvaluation>, CliError> {
-    let image = decode_file(path)?;
-    template_of(engine, ledger, &image, path)
-}
-
 /// The probe template of the subject of an already decoded `image` (read from `path`).
 pub fn template_of(
     engine: &Engine,
@@ -181,6 +171,43 @@ pub fn subject(engine: &Engine, image: &DecodedImage, path: &Path) -> Result<Fac
             image.height()
         ))
     })
+}
+
+/// The directory image paths are relative to: `root`, else the input file's directory.
+pub fn data_root(root: Option<&Path>, input: &Path) -> Result<PathBuf, CliError> {
+    let root = match root {
+        Some(root) => root.to_path_buf(),
+        None => input.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    if !root.as_os_str().is_empty() && !root.is_dir() {
+        return Err(CliError::new(format!(
+            "root directory {} not found",
+            root.display()
+        )));
+    }
+    Ok(root)
+}
+
+/// Whether a file can be created at `path`: its directory must exist.
+pub fn check_writable(path: &Path) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if path.is_dir() {
+        return Err(CliError::new(format!(
+            "cannot write {}: it is a directory",
+            path.display()
+        )));
+    }
+    if !dir.is_dir() {
+        return Err(CliError::new(format!(
+            "cannot write {}: directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Parses a decision threshold for clap: a cosine similarity in -1..=1.

@@ -271,6 +271,8 @@ fn identify(
     let face = shared::subject(&engine, &image, &args.image)?;
     let consent = vault.probe_consent_named(&args.purpose, shared::NOTICE)?;
     let probe = engine.probe_template(consent, &image.view(), &face)?;
+    // The embedder's own threshold at the default false-match rate.
+    vault.set_matcher(engine.matcher_at(faceguard::DEFAULT_TARGET_FMR)?);
     let candidates = vault.identify(&probe, args.k.max(1))?;
     #[derive(Serialize)]
     struct Identified<'a> {
