@@ -362,3 +362,106 @@ fn every_search_method_identifies_the_same_people() {
     assert_eq!(answers[0][0].subject.as_str(), "alice");
     assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
 }
+
+#[test]
+fn a_fused_template_scores_its_owner_above_each_photo_alone_and_goes_with_its_consent() {
+    let ledger = ConsentLedger::new();
+    let gallery = ledger.gallery::<DoorAccess>();
+    let token = ledger
+        .grant::<DoorAccess>(SubjectId::new("alice").unwrap(), NOTICE, DAY)
+        .unwrap();
+    // img1, img4, img5 and img2 are the same person (deepface_id00).
+    let photos: Vec<_> = ["img1.jpg", "img4.jpg", "img5.jpg"]
+        .iter()
+        .map(|p| photo(p))
+        .collect();
+    let faces: Vec<_> = photos
+        .iter()
+        .map(|p| largest(&engine().detect(&p.view()).unwrap()))
+        .collect();
+    let views: Vec<_> = photos.iter().map(|p| p.view()).collect();
+    let parts: Vec<_> = views.iter().zip(&faces).collect();
+    let fused = engine().fused_enrolment_template(&token, &parts).unwrap();
+    let probe_of = || probe::<DoorAccess>(&ledger, "img2.jpg");
+    let fused_score = Matcher::default()
+        .verify(&fused, &probe_of())
+        .unwrap()
+        .score;
+    let mut singles = Vec::new();
+    for (view, face) in &parts {
+        let one = engine().enrolment_template(&token, view, face).unwrap();
+        singles.push(Matcher::default().verify(&one, &probe_of()).unwrap().score);
+    }
+    let mean = singles.iter().sum::<f32>() / singles.len() as f32;
+    assert!(
+        fused_score > mean,
+        "fused {fused_score} vs each {singles:?}"
+    );
+
+    gallery.enroll(fused).unwrap();
+    assert_eq!(gallery.len(), 1, "three photos, one template");
+    ledger.revoke(token.id()).unwrap();
+    assert!(gallery.is_empty());
+    // A revoked consent fuses nothing.
+    assert!(matches!(
+        engine().fused_enrolment_template(&token, &parts),
+        Err(Error::Consent(ConsentError::Revoked { .. }))
+    ));
+}
+
+#[test]
+fn a_fused_enrolment_needs_one_to_sixteen_photos() {
+    let ledger = ConsentLedger::new();
+    let token = ledger
+        .grant::<DoorAccess>(SubjectId::new("alice").unwrap(), NOTICE, DAY)
+        .unwrap();
+    let err = engine().fused_enrolment_template(&token, &[]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Embed(faceguard::EmbedError::PhotoCount { given: 0, max: 16 })
+        ),
+        "{err}"
+    );
+    let img = photo("img1.jpg");
+    let view = img.view();
+    let face = largest(&engine().detect(&view).unwrap());
+    let seventeen = vec![(&view, &face); 17];
+    assert!(matches!(
+        engine().fused_enrolment_template(&token, &seventeen),
+        Err(Error::Embed(faceguard::EmbedError::PhotoCount {
+            given: 17,
+            ..
+        }))
+    ));
+}
+
+#[test]
+fn each_purpose_gets_the_threshold_of_its_target_false_match_rate() {
+    enum Payment {}
+    impl Purpose for Payment {
+        const NAME: &'static str = "payment";
+        const TARGET_FMR: f64 = 1e-4;
+    }
+    enum Impossible {}
+    impl Purpose for Impossible {
+        const NAME: &'static str = "impossible";
+        const TARGET_FMR: f64 = 1e-9;
+    }
+    let door = engine().matcher::<DoorAccess>().unwrap();
+    assert_eq!(door.threshold(), faceguard::DEFAULT_THRESHOLD);
+    let payment = engine().matcher::<Payment>().unwrap();
+    assert!(payment.threshold() > door.threshold());
+    // Halfway between two points, the stricter one serves.
+    assert_eq!(engine().matcher_at(5e-4).unwrap(), payment);
+    assert!(matches!(
+        engine().matcher::<Impossible>(),
+        Err(MatchError::Uncalibrated { .. })
+    ));
+    for bad in [0.0, 1.0, -1.0, f64::NAN] {
+        assert!(matches!(
+            engine().matcher_at(bad),
+            Err(MatchError::InvalidFmr(_))
+        ));
+    }
+}
