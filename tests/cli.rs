@@ -545,3 +545,65 @@ fn calibrate_writes_operating_points_that_eval_then_applies() {
     assert_eq!(number(&fields, "threshold") as f32, threshold);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `faces-eastasia/identities.csv` with the group column `scripts/accuracy.sh` gives it
+/// (LFW press photos, idols), paths made absolute.
+fn eastasia_with_groups(dir: &Path) -> PathBuf {
+    let data = common::data_dir().join("faces-eastasia");
+    let text = std::fs::read_to_string(data.join("identities.csv")).unwrap();
+    let mut out = String::from("file,identity,group\n");
+    for line in text.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        let group = if cols[1].starts_with("lfw_") {
+            "eastasia-lfw"
+        } else {
+            "eastasia-idol"
+        };
+        out.push_str(&format!(
+            "{},{},{group}\n",
+            data.join(cols[0]).display(),
+            cols[1]
+        ));
+    }
+    let path = dir.join("faces-eastasia.csv");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn the_committed_operating_points_are_what_calibrate_measures_today() {
+    // A change anywhere in the pipeline (decoding, detection, alignment, quality gates) moves
+    // the scores; the thresholds in models/fr_feature.json must move with them
+    // (`scripts/accuracy.sh calibrate`), or they promise a false-match rate nobody measured.
+    let dir = temp_dir("recalibrate");
+    let out_spec = dir.join("fr_feature.json");
+    let out = faceguard(&[
+        "calibrate",
+        "--identities",
+        faces_dir().join("identities.csv").to_str().unwrap(),
+        "--identities",
+        eastasia_with_groups(&dir).to_str().unwrap(),
+        "--out",
+        out_spec.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
+    let measured = faceguard::EmbedderSpec::from_file(&out_spec)
+        .unwrap()
+        .operating_points
+        .unwrap();
+    let committed = faceguard::EmbedderSpec::from_file(root().join("models/fr_feature.json"))
+        .unwrap()
+        .operating_points
+        .unwrap();
+    let thresholds = |p: &faceguard::OperatingPoints| -> Vec<(f64, f32)> {
+        p.points.iter().map(|q| (q.fmr, q.threshold)).collect()
+    };
+    assert_eq!(
+        thresholds(&measured),
+        thresholds(&committed),
+        "models/fr_feature.json is stale: run scripts/accuracy.sh calibrate and copy \
+         target/accuracy/fr_feature.json over it"
+    );
+    assert_eq!(measured.default_fmr, committed.default_fmr);
+    let _ = std::fs::remove_dir_all(dir);
+}
