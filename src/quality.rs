@@ -384,7 +384,8 @@ mod tests {
     fn each_limit_refuses_with_its_own_reason() {
         let p = QualityPolicy::enrolment();
         assert_eq!(p.check(&good()), Ok(()));
-        let cases: [(fn(&mut Quality), fn(&QualityIssue) -> bool); 8] = [
+        type Case = (fn(&mut Quality), fn(&QualityIssue) -> bool);
+        let cases: [Case; 8] = [
             (|q| q.eye_distance_px = 20.0, |i| matches!(i, QualityIssue::TooSmall { .. })),
             (|q| q.sharpness = 0.05, |i| matches!(i, QualityIssue::Blurred { .. })),
             (|q| q.brightness = 30.0, |i| matches!(i, QualityIssue::TooDark { .. })),
