@@ -267,33 +267,3 @@ pub fn relight(rgb: &[u8], centre: f32, gain: f32, offset: f32) -> Vec<u8> {
         })
         .collect()
 }
-
-/// `rgb` rotated by `degrees` (counter-clockwise on screen) about its centre, bilinear,
-/// black outside: a tilted head, or a tilted camera.
-pub fn rotate(rgb: &[u8], w: usize, h: usize, degrees: f32) -> Vec<u8> {
-    let (s, c) = degrees.to_radians().sin_cos();
-    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-    let mut out = vec![0u8; rgb.len()];
-    for y in 0..h {
-        for x in 0..w {
-            // The source of this pixel: the inverse rotation.
-            let (px, py) = (x as f32 - cx, y as f32 - cy);
-            let sx = c * px - s * py + cx;
-            let sy = s * px + c * py + cy;
-            if sx < 0.0 || sy < 0.0 || sx >= (w - 1) as f32 || sy >= (h - 1) as f32 {
-                continue;
-            }
-            let (x0, y0) = (sx as usize, sy as usize);
-            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
-            for ch in 0..3 {
-                let at = |xx: usize, yy: usize| f32::from(rgb[(yy * w + xx) * 3 + ch]);
-                let v = at(x0, y0) * (1.0 - fx) * (1.0 - fy)
-                    + at(x0 + 1, y0) * fx * (1.0 - fy)
-                    + at(x0, y0 + 1) * (1.0 - fx) * fy
-                    + at(x0 + 1, y0 + 1) * fx * fy;
-                out[(y * w + x) * 3 + ch] = v.round() as u8;
-            }
-        }
-    }
-    out
-}
