@@ -51,6 +51,11 @@
 // Size of a subject id buffer: `FG_SUBJECT_MAX` bytes and the NUL.
 #define FG_SUBJECT_BUFFER 129
 
+// The false-match rate of a vault's default threshold (the bundled `fr_feature` embedder's
+// threshold for this rate): one stranger in a thousand. `fg_vault_set_target_fmr` sets
+// another rate for one purpose.
+#define FG_DEFAULT_TARGET_FMR 1e-3
+
 // Length in bytes of a consent handle.
 #define FG_CONSENT_HANDLE_LEN 40
 
@@ -72,6 +77,22 @@ typedef enum fg_status {
     FG_ERR_MODEL = 11,
     // Detection, alignment or embedding failed on this frame and face.
     FG_ERR_INFERENCE = 12,
+    // The face is too small (too few pixels between the eyes): no template was made. For an
+    // enrolment, take another photo closer to the camera; for a probe, try again (never a
+    // match, never a non-match).
+    FG_ERR_FACE_TOO_SMALL = 13,
+    // The face is blurred (motion, focus, dirty lens): no template was made; retake or try
+    // again.
+    FG_ERR_FACE_BLURRED = 14,
+    // The face is too dark, over-exposed or without contrast: no template was made; fix
+    // the light, or try again.
+    FG_ERR_FACE_EXPOSURE = 15,
+    // The face is turned aside, looking up or down, or tilted: no template was made; face
+    // the camera, or try again.
+    FG_ERR_FACE_POSE = 16,
+    // The embedder has no calibrated operating point at the false-match rate asked for
+    // (calibrate it with `faceguard calibrate`), or the rate is not in (0, 1).
+    FG_ERR_UNCALIBRATED = 17,
     // The consent was revoked.
     FG_ERR_CONSENT_REVOKED = 20,
     // The consent expired.
@@ -189,6 +210,35 @@ typedef struct fg_face {
     // nose tip, right and left mouth corners.
     float landmarks[10];
 } fg_face;
+
+// The quality of one face, as the gates see it (`fg_face_quality`). Set `struct_size` to
+// `sizeof(fg_quality)` before the call: the structure may grow in later versions, which will
+// write only the fields the given size covers; this version writes all of them and refuses a
+// smaller size.
+typedef struct fg_quality {
+    // `sizeof(fg_quality)` as the caller compiled it.
+    uint32_t struct_size;
+    // `FG_OK` if the face passes the enrolment gate, else the `FG_ERR_FACE_*` status
+    // `fg_vault_enroll` would return (what to fix).
+    int32_t enrolment;
+    // `FG_OK` if the face passes the probe gate, else the `FG_ERR_FACE_*` status an
+    // identification or verification would return ("try again").
+    int32_t probe;
+    // Distance between the eyes in frame pixels.
+    float eye_distance_px;
+    // Mean |Laplacian| over the standard deviation of the inner face's luminance.
+    float sharpness;
+    // Mean luminance of the inner face, 0..=255.
+    float brightness;
+    // Standard deviation of that luminance.
+    float contrast;
+    // Nose offset from the face's midline over the eye distance (0 = frontal).
+    float yaw;
+    // Nose height between eye line (0) and mouth line (1).
+    float pitch;
+    // Angle of the eye line, degrees.
+    float roll_deg;
+} fg_quality;
 
 // A monotonic counter kept outside the flash the vault lives on.
 //
@@ -319,6 +369,21 @@ enum fg_status fg_detect_strongest(const struct fg_engine *engine,
                                    size_t *written,
                                    size_t *found);
 
+// Measures `face` in `image` and says whether each quality gate would take it, without
+// making a template (no consent needed): firmware can tell the person what to fix before
+// enrolling. `quality->struct_size` must be at least this version's `sizeof(fg_quality)`
+// (`FG_ERR_INVALID_ARGUMENT` otherwise); nothing is written unless the call succeeds. The
+// gates are the engine's: the library's defaults (`enrolment` at least 32 px between the
+// eyes, `probe` at least 20 px; see faceguard's `QualityPolicy` for every limit).
+//
+// # Safety
+// Pointers are NULL or valid; the image's planes valid for their lengths; `quality` valid
+// for `quality->struct_size` bytes.
+enum fg_status fg_face_quality(const struct fg_engine *engine,
+                               const struct fg_image *image,
+                               const struct fg_face *face,
+                               struct fg_quality *quality);
+
 // A static, NUL-terminated English sentence for `status` (never NULL; do not free). Takes
 // any integer, so that an `fg_status` passes as it is and a value that is not one of them
 // (a code from a newer library, garbage) is answered safely: "unknown status".
@@ -397,6 +462,23 @@ enum fg_status fg_vault_grant(const struct fg_vault *vault,
                               uint64_t valid_seconds,
                               uint64_t *consent,
                               struct fg_consent_handle *handle);
+
+// Operates `purpose`'s identifications and verifications at false-match rate `fmr` (for
+// example `1e-4` for a payment): their threshold becomes the one `engine`'s embedder was
+// calibrated at for the largest calibrated rate not above `fmr` (its description's
+// `operating_points`). Until then every purpose uses the bundled `fr_feature` embedder's
+// threshold at `FG_DEFAULT_TARGET_FMR`: with an embedder of your own, call this for each
+// purpose. `FG_ERR_UNCALIBRATED` if the embedder has no such point or `fmr` is not in
+// (0, 1) (NaN included), `FG_ERR_CONSENT_INVALID` if `purpose` cannot be a purpose name
+// (empty, over 64 bytes, control characters); the setting is then unchanged. Kept in memory
+// only: set it again after each open.
+//
+// # Safety
+// Pointers are NULL or valid; `purpose` NUL-terminated.
+enum fg_status fg_vault_set_target_fmr(const struct fg_vault *vault,
+                                       const struct fg_engine *engine,
+                                       const char *purpose,
+                                       double fmr);
 
 // Revokes one consent: its data key is destroyed and its templates erased at once.
 //

@@ -10,6 +10,8 @@ mod common;
 mod consent;
 #[path = "attacks/input.rs"]
 mod input;
+#[path = "attacks/quality.rs"]
+mod quality;
 #[path = "attacks/templates.rs"]
 mod templates;
 #[path = "attacks/vault.rs"]

@@ -220,7 +220,8 @@ fn nonsense_landmarks_are_an_align_error_not_a_panic() {
     let err = engine().probe_template(probe, &view, &face).unwrap_err();
     assert!(matches!(err, faceguard::Error::Align(_)), "{err:?}");
     // Landmarks far outside the frame, huge or orthogonal to the template: the crop is black
-    // (the embedder then finds no usable face) or alignment refuses; never a panic.
+    // (the quality gate refuses it as unsharp, or the embedder finds no usable face) or
+    // alignment refuses; never a panic.
     for landmarks in [
         [
             (1e6, 1e6),
@@ -244,7 +245,10 @@ fn nonsense_landmarks_are_an_align_error_not_a_panic() {
         };
         let probe = ledger.probe_consent::<DoorAccess>(NOTICE).unwrap();
         match engine().probe_template(probe, &view, &far) {
-            Ok(_) | Err(faceguard::Error::Align(_)) | Err(faceguard::Error::Embed(_)) => {}
+            Ok(_)
+            | Err(faceguard::Error::Align(_))
+            | Err(faceguard::Error::Quality(_))
+            | Err(faceguard::Error::Embed(_)) => {}
             Err(e) => panic!("unexpected error for {landmarks:?}: {e}"),
         }
     }

@@ -8,8 +8,10 @@
  * per line, as written by `cargo run --example nv12_frames`); VAULT_DIR is created.
  *
  * The loop: load the models; open an encrypted vault under a key from the "secure element";
- * for each person's first frame, take their consent and enrol the largest face; identify
- * the largest face of every other frame; honour a deletion request (revocation, then
+ * for each person's first frame good enough to enrol (fg_face_quality says what to fix
+ * otherwise), take their consent and enrol the largest face; identify the largest face of
+ * every other frame (a capture too poor to decide, FG_ERR_FACE_*, is "try again": neither a
+ * match nor a miss); honour a deletion request (revocation, then
  * compaction: the template's bytes leave the vault's files); verify the audit log; shut down
  * cleanly. Exit status 0 if every step succeeded and at least MIN_PERCENT (default
  * 90) of the probes were identified correctly.
@@ -78,6 +80,12 @@ static uint8_t *load_frame(const char *dir, const struct frame *f, fg_image *ima
     return data;
 }
 
+/* A capture too poor to decide on (small, blurred, badly lit, turned): try again. */
+static int try_again(fg_status s) {
+    return s == FG_ERR_FACE_TOO_SMALL || s == FG_ERR_FACE_BLURRED || s == FG_ERR_FACE_EXPOSURE ||
+           s == FG_ERR_FACE_POSE;
+}
+
 /* The largest detected face, or -1. */
 static int largest(const fg_face *faces, size_t n) {
     int best = -1;
@@ -136,8 +144,9 @@ int main(int argc, char **argv) {
     size_t n_faces = 0;
     fg_image image;
     char first_person[FG_SUBJECT_MAX + 1] = "";
-    size_t first_person_probe = 0;
-    size_t enrolled = 0, probes = 0, right = 0;
+    char last_enrolled[FG_SUBJECT_MAX + 1] = "";
+    size_t first_person_probe = SIZE_MAX;
+    size_t enrolled = 0, probes = 0, right = 0, retries = 0;
     for (size_t i = 0; i < n_frames; i++) {
         const struct frame *f = &frames[i];
         pixels = load_frame(frames_dir, f, &image);
@@ -145,10 +154,23 @@ int main(int argc, char **argv) {
             goto fail;
         CHECK(fg_detect(engine, &image, faces, FG_MAX_FACES, &n_faces));
         int face = largest(faces, n_faces);
-        int new_person = i == 0 || strcmp(frames[i - 1].identity, f->identity) != 0;
+        /* Frames come grouped by person: one not enrolled yet is at the enrolment desk. */
+        int new_person = strcmp(last_enrolled, f->identity) != 0;
         if (face < 0) {
             printf("  %s: no face\n", f->file);
         } else if (new_person) {
+            /* First the photo: a poor one is retaken, and the measures say what to fix. */
+            fg_quality q = {.struct_size = sizeof q};
+            CHECK(fg_face_quality(engine, &image, &faces[face], &q));
+            if (q.enrolment != FG_OK) {
+                printf("  %s: retake the photo of %s: %s (eyes %.0f px apart, sharpness %.2f, "
+                       "brightness %.0f, yaw %.2f)\n",
+                       f->file, f->identity, fg_status_str(q.enrolment), q.eye_distance_px,
+                       q.sharpness, q.brightness, q.yaw);
+                free(pixels);
+                pixels = NULL;
+                continue;
+            }
             /* The person read the notice at the desk and agreed: consent, then enrolment. */
             uint64_t consent = 0;
             fg_consent_handle handle; /* needed to enrol under this consent; kept secret */
@@ -158,13 +180,23 @@ int main(int argc, char **argv) {
             memset(&handle, 0, sizeof handle);
             printf("  enrolled %-16s consent %llu from %s\n", f->identity,
                    (unsigned long long)consent, f->file);
+            strcpy(last_enrolled, f->identity);
             if (enrolled++ == 0)
                 strcpy(first_person, f->identity);
         } else {
             fg_candidate best[1];
             size_t n = 0;
-            CHECK(fg_vault_identify(vault, engine, &image, &faces[face], PURPOSE, DOOR_NOTICE, best,
-                                    1, &n));
+            fg_status s = fg_vault_identify(vault, engine, &image, &faces[face], PURPOSE,
+                                            DOOR_NOTICE, best, 1, &n);
+            if (try_again(s)) {
+                /* Neither a match nor a miss: the door stays shut and asks for another look. */
+                printf("  %s: try again: %s\n", f->file, fg_status_str(s));
+                retries++;
+                free(pixels);
+                pixels = NULL;
+                continue;
+            }
+            CHECK(s);
             const char *who = n > 0 && best[0].is_match ? best[0].subject : "(nobody)";
             int ok = strcmp(who, f->identity) == 0;
             right += ok;
@@ -179,7 +211,13 @@ int main(int argc, char **argv) {
     }
     size_t subjects = 0;
     CHECK(fg_vault_subject_count(vault, &subjects));
-    printf("identified %zu/%zu; %zu subjects enrolled\n", right, probes, subjects);
+    printf("identified %zu/%zu (%zu to try again); %zu subjects enrolled\n", right, probes,
+           retries, subjects);
+    if (first_person_probe == SIZE_MAX) {
+        fprintf(stderr, "%s was never identified: nothing to check the deletion on\n",
+                first_person);
+        goto fail;
+    }
 
     /* A deletion request: keys destroyed, templates erased; the person is not found again. */
     size_t revoked = 0;

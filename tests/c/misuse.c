@@ -7,6 +7,7 @@
  * The frame must show one face; the test puts two copies of it side by side for a frame with
  * two faces. Exit status 0 if every row returns its expected status.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -512,6 +513,139 @@ static fg_status compact_nothing_left(void) {
 static fg_status compact_null_vault(void) { return fg_vault_compact(NULL, &purged); }
 static fg_status compact_null_out(void) { return fg_vault_compact(vault, NULL); }
 
+/* ---- quality gates and operating points ---- */
+static fg_quality quality;
+static fg_status quality_of(const fg_face *f) {
+    memset(&quality, 0, sizeof quality);
+    quality.struct_size = sizeof quality;
+    return fg_face_quality(engine, &frame, f, &quality);
+}
+/* The real face: measured, and good enough for both gates. */
+static fg_status quality_ok(void) {
+    fg_status s = quality_of(&face);
+    if (s != FG_OK)
+        return s;
+    int sane = quality.struct_size == sizeof quality && quality.enrolment == FG_OK &&
+               quality.probe == FG_OK && quality.eye_distance_px > 32.0f &&
+               quality.eye_distance_px < (float)frame.width && quality.sharpness > 0.0f &&
+               quality.brightness > 0.0f && quality.brightness < 255.0f &&
+               quality.contrast > 0.0f && quality.yaw > -0.35f && quality.yaw < 0.35f &&
+               quality.pitch > 0.0f && quality.pitch < 1.0f && quality.roll_deg > -30.0f &&
+               quality.roll_deg < 30.0f;
+    if (!sane)
+        printf("     measures: eyes %.1f px, sharpness %.3f, brightness %.1f, contrast %.1f, "
+               "yaw %.2f, pitch %.2f, roll %.1f\n",
+               quality.eye_distance_px, quality.sharpness, quality.brightness, quality.contrast,
+               quality.yaw, quality.pitch, quality.roll_deg);
+    return sane ? FG_OK : FG_ERR_INTERNAL;
+}
+static fg_status quality_null_engine(void) { return fg_face_quality(NULL, &frame, &face, &quality); }
+static fg_status quality_null_image(void) { return fg_face_quality(engine, NULL, &face, &quality); }
+static fg_status quality_null_face(void) { return fg_face_quality(engine, &frame, NULL, &quality); }
+static fg_status quality_null_out(void) { return fg_face_quality(engine, &frame, &face, NULL); }
+/* A caller compiled against a smaller structure: refused, and not one byte written. */
+static fg_status quality_short_struct(void) {
+    unsigned char before[sizeof(fg_quality)];
+    memset(&quality, 0xAB, sizeof quality);
+    quality.struct_size = sizeof quality - sizeof(float);
+    memcpy(before, &quality, sizeof quality);
+    fg_status s = fg_face_quality(engine, &frame, &face, &quality);
+    return memcmp(before, &quality, sizeof quality) != 0 ? FG_ERR_INTERNAL : s;
+}
+static fg_status quality_zero_struct(void) {
+    memset(&quality, 0, sizeof quality);
+    return fg_face_quality(engine, &frame, &face, &quality);
+}
+/* The real face as if it were far away: its landmarks and box shrunk about its eyes to 10 px
+ * between the eyes, on the same frame. */
+static fg_face tiny_face(void) {
+    fg_face t = face;
+    float cx = (face.landmarks[0] + face.landmarks[2]) / 2, cy = (face.landmarks[1] + face.landmarks[3]) / 2;
+    float dx = face.landmarks[2] - face.landmarks[0], dy = face.landmarks[3] - face.landmarks[1];
+    float k = 10.0f / sqrtf(dx * dx + dy * dy);
+    for (int i = 0; i < 10; i += 2) {
+        t.landmarks[i] = cx + (face.landmarks[i] - cx) * k;
+        t.landmarks[i + 1] = cy + (face.landmarks[i + 1] - cy) * k;
+    }
+    t.x = cx + (face.x - cx) * k;
+    t.y = cy + (face.y - cy) * k;
+    t.width = face.width * k;
+    t.height = face.height * k;
+    return t;
+}
+static fg_status quality_tiny(void) {
+    fg_face t = tiny_face();
+    fg_status s = quality_of(&t);
+    if (s == FG_OK && (quality.enrolment != FG_ERR_FACE_TOO_SMALL ||
+                       quality.probe != FG_ERR_FACE_TOO_SMALL || quality.eye_distance_px > 10.5f))
+        return FG_ERR_INTERNAL;
+    return s;
+}
+/* Enrolling a tiny face: refused with what to fix, and nothing enrolled. */
+static fg_status enroll_tiny(void) {
+    uint64_t c;
+    fg_consent_handle hc;
+    size_t before = 0, after = 0;
+    fg_face t = tiny_face();
+    fg_status s = fg_vault_subject_count(vault, &before);
+    if (s == FG_OK)
+        s = fg_vault_grant(vault, "door-access", "badge-far", NOTICE, 3600, &c, &hc);
+    if (s != FG_OK)
+        return FG_ERR_INTERNAL;
+    s = fg_vault_enroll(vault, engine, &frame, &t, &hc);
+    if (fg_vault_subject_count(vault, &after) != FG_OK || after != before)
+        return FG_ERR_INTERNAL;
+    if (fg_vault_verify(vault, engine, &frame, &face, "door-access", NOTICE, "badge-far",
+                        &decision) != FG_ERR_UNKNOWN_SUBJECT)
+        return FG_ERR_INTERNAL;
+    return s;
+}
+/* Identifying a tiny face: "try again", neither a match nor an empty result. */
+static fg_status identify_tiny(void) {
+    fg_face t = tiny_face();
+    n = 12345;
+    fg_status s = fg_vault_identify(vault, engine, &frame, &t, "door-access", NOTICE, candidates,
+                                    4, &n);
+    return s != FG_OK && n != 12345 ? FG_ERR_INTERNAL : s;
+}
+static fg_status verify_tiny(void) {
+    fg_face t = tiny_face();
+    decision.score = -7.0f;
+    fg_status s =
+        fg_vault_verify(vault, engine, &frame, &t, "door-access", NOTICE, "badge-1", &decision);
+    return s != FG_OK && decision.score != -7.0f ? FG_ERR_INTERNAL : s;
+}
+static fg_status fmr(const char *purpose, double rate) {
+    return fg_vault_set_target_fmr(vault, engine, purpose, rate);
+}
+static fg_status fmr_null_vault(void) { return fg_vault_set_target_fmr(NULL, engine, "door-access", 1e-3); }
+static fg_status fmr_null_engine(void) { return fg_vault_set_target_fmr(vault, NULL, "door-access", 1e-3); }
+static fg_status fmr_null_purpose(void) { return fg_vault_set_target_fmr(vault, engine, NULL, 1e-3); }
+static fg_status fmr_zero(void) { return fmr("door-access", 0.0); }
+static fg_status fmr_one(void) { return fmr("door-access", 1.0); }
+static fg_status fmr_nan(void) { return fmr("door-access", NAN); }
+static fg_status fmr_negative(void) { return fmr("door-access", -1.0); }
+static fg_status fmr_infinite(void) { return fmr("door-access", INFINITY); }
+static fg_status fmr_too_low(void) { return fmr("door-access", 1e-9); }
+static fg_status fmr_empty_purpose(void) { return fmr("", 1e-3); }
+static fg_status fmr_control_purpose(void) { return fmr("door\naccess", 1e-3); }
+static fg_status fmr_default(void) { return fmr("door-access", FG_DEFAULT_TARGET_FMR); }
+/* A refused rate leaves the purpose's threshold as it was. */
+static fg_status fmr_refused_keeps_threshold(void) {
+    fg_decision before, after;
+    fg_status s = fmr("door-access", FG_DEFAULT_TARGET_FMR);
+    if (s == FG_OK)
+        s = fg_vault_verify(vault, engine, &frame, &face, "door-access", NOTICE, "badge-1", &before);
+    if (s != FG_OK)
+        return FG_ERR_INTERNAL;
+    s = fmr("door-access", 1e-9);
+    if (fg_vault_verify(vault, engine, &frame, &face, "door-access", NOTICE, "badge-1", &after) !=
+            FG_OK ||
+        after.threshold != before.threshold || !after.is_match)
+        return FG_ERR_INTERNAL;
+    return s;
+}
+
 struct row {
     const char *name;
     fg_status expected;
@@ -696,6 +830,30 @@ static const struct row ROWS[] = {
     {"enroll: revoked consent", FG_ERR_CONSENT_REVOKED, enroll_revoked_consent},
     {"enroll: expired consent", FG_ERR_CONSENT_EXPIRED, enroll_expired_consent},
     {"identify: good", FG_OK, identify_ok},
+    {"quality: the real face", FG_OK, quality_ok},
+    {"quality: NULL engine", FG_ERR_NULL_POINTER, quality_null_engine},
+    {"quality: NULL image", FG_ERR_NULL_POINTER, quality_null_image},
+    {"quality: NULL face", FG_ERR_NULL_POINTER, quality_null_face},
+    {"quality: NULL out", FG_ERR_NULL_POINTER, quality_null_out},
+    {"quality: struct_size too small", FG_ERR_INVALID_ARGUMENT, quality_short_struct},
+    {"quality: struct_size 0", FG_ERR_INVALID_ARGUMENT, quality_zero_struct},
+    {"quality: a face 10 px between the eyes", FG_OK, quality_tiny},
+    {"enroll: face too small (nothing enrolled)", FG_ERR_FACE_TOO_SMALL, enroll_tiny},
+    {"identify: face too small (try again)", FG_ERR_FACE_TOO_SMALL, identify_tiny},
+    {"verify: face too small (try again)", FG_ERR_FACE_TOO_SMALL, verify_tiny},
+    {"target fmr: NULL vault", FG_ERR_NULL_POINTER, fmr_null_vault},
+    {"target fmr: NULL engine", FG_ERR_NULL_POINTER, fmr_null_engine},
+    {"target fmr: NULL purpose", FG_ERR_NULL_POINTER, fmr_null_purpose},
+    {"target fmr: 0", FG_ERR_UNCALIBRATED, fmr_zero},
+    {"target fmr: 1", FG_ERR_UNCALIBRATED, fmr_one},
+    {"target fmr: NaN", FG_ERR_UNCALIBRATED, fmr_nan},
+    {"target fmr: -1", FG_ERR_UNCALIBRATED, fmr_negative},
+    {"target fmr: infinity", FG_ERR_UNCALIBRATED, fmr_infinite},
+    {"target fmr: 1e-9 (no point that low)", FG_ERR_UNCALIBRATED, fmr_too_low},
+    {"target fmr: empty purpose", FG_ERR_CONSENT_INVALID, fmr_empty_purpose},
+    {"target fmr: purpose with a newline", FG_ERR_CONSENT_INVALID, fmr_control_purpose},
+    {"target fmr: FG_DEFAULT_TARGET_FMR", FG_OK, fmr_default},
+    {"target fmr: refused, threshold kept", FG_ERR_UNCALIBRATED, fmr_refused_keeps_threshold},
     {"identify: NULL candidates", FG_ERR_NULL_POINTER, identify_null_candidates},
     {"identify: zero capacity", FG_ERR_INVALID_ARGUMENT, identify_zero_capacity},
     {"identify: NULL notice", FG_ERR_NULL_POINTER, identify_null_notice},
@@ -847,7 +1005,9 @@ int main(int argc, char **argv) {
     /* Every status has its own message, and none of them is the one for unknown codes. */
     const fg_status all[] = {FG_OK, FG_ERR_NULL_POINTER, FG_ERR_INVALID_ARGUMENT,
                              FG_ERR_BUFFER_TOO_SMALL, FG_ERR_IMAGE, FG_ERR_MODEL,
-                             FG_ERR_INFERENCE, FG_ERR_CONSENT_REVOKED, FG_ERR_CONSENT_EXPIRED,
+                             FG_ERR_INFERENCE, FG_ERR_FACE_TOO_SMALL, FG_ERR_FACE_BLURRED,
+                             FG_ERR_FACE_EXPOSURE, FG_ERR_FACE_POSE, FG_ERR_UNCALIBRATED,
+                             FG_ERR_CONSENT_REVOKED, FG_ERR_CONSENT_EXPIRED,
                              FG_ERR_CONSENT_UNKNOWN, FG_ERR_PURPOSE_MISMATCH,
                              FG_ERR_UNKNOWN_SUBJECT, FG_ERR_CONSENT_INVALID,
                              FG_ERR_MODEL_MISMATCH, FG_ERR_CLOCK_BEHIND, FG_ERR_WRONG_KEY,

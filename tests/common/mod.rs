@@ -194,3 +194,76 @@ pub fn largest(faces: &[faceguard::Face]) -> faceguard::Face {
         .expect("at least one face")
         .clone()
 }
+
+/// The RGB pixels, width and height of one photo of `faces/deepface`, to degrade.
+pub fn photo_rgb(name: &str) -> (Vec<u8>, usize, usize) {
+    let img = photo(name);
+    (
+        img.rgb().to_vec(),
+        img.width() as usize,
+        img.height() as usize,
+    )
+}
+
+/// `rgb` (`w`×`h`) shrunk by the whole `factor`, each pixel the mean of a `factor`×`factor`
+/// block: what a camera `factor` times farther away, or with `factor` times fewer pixels,
+/// would see.
+pub fn downscale(rgb: &[u8], w: usize, h: usize, factor: usize) -> (Vec<u8>, usize, usize) {
+    let (nw, nh) = (w / factor, h / factor);
+    let mut out = Vec::with_capacity(nw * nh * 3);
+    for y in 0..nh {
+        for x in 0..nw {
+            for c in 0..3 {
+                let mut sum = 0u32;
+                for dy in 0..factor {
+                    for dx in 0..factor {
+                        sum += u32::from(rgb[((y * factor + dy) * w + x * factor + dx) * 3 + c]);
+                    }
+                }
+                out.push((sum / (factor * factor) as u32) as u8);
+            }
+        }
+    }
+    (out, nw, nh)
+}
+
+/// `rgb` blurred by `passes` box filters of radius `radius` (horizontal then vertical; three
+/// passes are close to a Gaussian): a face out of focus or moving.
+pub fn blur(rgb: &[u8], w: usize, h: usize, radius: usize, passes: usize) -> Vec<u8> {
+    let mut img: Vec<f32> = rgb.iter().map(|&v| f32::from(v)).collect();
+    for _ in 0..passes {
+        for (dx, dy) in [(1isize, 0isize), (0, 1)] {
+            let src = img.clone();
+            for y in 0..h {
+                for x in 0..w {
+                    for c in 0..3 {
+                        let (mut sum, mut n) = (0.0f32, 0.0f32);
+                        for k in -(radius as isize)..=radius as isize {
+                            let (sx, sy) = (x as isize + k * dx, y as isize + k * dy);
+                            if sx >= 0 && sy >= 0 && (sx as usize) < w && (sy as usize) < h {
+                                sum += src[(sy as usize * w + sx as usize) * 3 + c];
+                                n += 1.0;
+                            }
+                        }
+                        img[(y * w + x) * 3 + c] = sum / n;
+                    }
+                }
+            }
+        }
+    }
+    img.iter()
+        .map(|v| v.round().clamp(0.0, 255.0) as u8)
+        .collect()
+}
+
+/// Every pixel value `v` of `rgb` mapped to `centre + (v - centre) * gain + offset`: `gain`
+/// below 1 flattens the contrast, `offset` darkens or brightens.
+pub fn relight(rgb: &[u8], centre: f32, gain: f32, offset: f32) -> Vec<u8> {
+    rgb.iter()
+        .map(|&v| {
+            (centre + (f32::from(v) - centre) * gain + offset)
+                .round()
+                .clamp(0.0, 255.0) as u8
+        })
+        .collect()
+}

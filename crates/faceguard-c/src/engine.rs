@@ -263,8 +263,9 @@ pub unsafe extern "C" fn fg_detect_strongest(
 }
 
 /// The quality of one face, as the gates see it (`fg_face_quality`). Set `struct_size` to
-/// `sizeof(fg_quality)` before the call: the structure may grow, and the library writes only
-/// the fields the given size covers.
+/// `sizeof(fg_quality)` before the call: the structure may grow in later versions, which will
+/// write only the fields the given size covers; this version writes all of them and refuses a
+/// smaller size.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct fg_quality {
@@ -294,8 +295,10 @@ pub struct fg_quality {
 
 /// Measures `face` in `image` and says whether each quality gate would take it, without
 /// making a template (no consent needed): firmware can tell the person what to fix before
-/// enrolling. `quality->struct_size` must be at least the size of the fields up to `roll_deg`
-/// (`FG_ERR_INVALID_ARGUMENT` otherwise); nothing is written unless the call succeeds.
+/// enrolling. `quality->struct_size` must be at least this version's `sizeof(fg_quality)`
+/// (`FG_ERR_INVALID_ARGUMENT` otherwise); nothing is written unless the call succeeds. The
+/// gates are the engine's: the library's defaults (`enrolment` at least 32 px between the
+/// eyes, `probe` at least 20 px; see faceguard's `QualityPolicy` for every limit).
 ///
 /// # Safety
 /// Pointers are NULL or valid; the image's planes valid for their lengths; `quality` valid

@@ -335,7 +335,7 @@ mod tests {
 
     #[test]
     fn codes_that_are_no_status_get_the_unknown_message() {
-        for code in [-1, 4, 13, 98, 100, 12345, i32::MAX, i32::MIN] {
+        for code in [-1, 4, 18, 98, 100, 12345, i32::MAX, i32::MIN] {
             // SAFETY: as above.
             let text = unsafe { CStr::from_ptr(fg_status_str(code)) };
             assert_eq!(text, UNKNOWN, "code {code}");

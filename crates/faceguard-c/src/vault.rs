@@ -52,6 +52,13 @@ pub const FG_SUBJECT_BUFFER: usize = 129;
 const _: () = assert!(FG_SUBJECT_BUFFER == FG_SUBJECT_MAX + 1);
 const _: () = assert!(FG_SUBJECT_MAX == fg::SubjectId::MAX_LEN);
 
+/// The false-match rate of a vault's default threshold (the bundled `fr_feature` embedder's
+/// threshold for this rate): one stranger in a thousand. `fg_vault_set_target_fmr` sets
+/// another rate for one purpose.
+// A literal, so that cbindgen writes it into the header; the assertion keeps it the library's.
+pub const FG_DEFAULT_TARGET_FMR: f64 = 1e-3;
+const _: () = assert!(FG_DEFAULT_TARGET_FMR == fg::DEFAULT_TARGET_FMR);
+
 /// One identification candidate.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -331,11 +338,14 @@ pub unsafe extern "C" fn fg_vault_grant(
 }
 
 /// Operates `purpose`'s identifications and verifications at false-match rate `fmr` (for
-/// example `1e-4` for a payment; the default for every purpose is `FG_DEFAULT_TARGET_FMR`,
-/// 1e-3): the threshold is the one `engine`'s embedder was calibrated at for that rate, the
-/// point with the largest calibrated rate not above `fmr`. `FG_ERR_UNCALIBRATED` if there is
-/// none (or `fmr` is not in (0, 1)); the setting is then unchanged. Kept in memory: set it
-/// after each open.
+/// example `1e-4` for a payment): their threshold becomes the one `engine`'s embedder was
+/// calibrated at for the largest calibrated rate not above `fmr` (its description's
+/// `operating_points`). Until then every purpose uses the bundled `fr_feature` embedder's
+/// threshold at `FG_DEFAULT_TARGET_FMR`: with an embedder of your own, call this for each
+/// purpose. `FG_ERR_UNCALIBRATED` if the embedder has no such point or `fmr` is not in
+/// (0, 1) (NaN included), `FG_ERR_CONSENT_INVALID` if `purpose` cannot be a purpose name
+/// (empty, over 64 bytes, control characters); the setting is then unchanged. Kept in memory
+/// only: set it again after each open.
 ///
 /// # Safety
 /// Pointers are NULL or valid; `purpose` NUL-terminated.
@@ -794,7 +804,3 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir.to_str().unwrap());
     }
 }
-
-/// The false-match rate every purpose is operated at unless `fg_vault_set_target_fmr` says
-/// otherwise: one stranger in a thousand.
-pub const FG_DEFAULT_TARGET_FMR: f64 = fg::DEFAULT_TARGET_FMR;
