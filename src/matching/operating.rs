@@ -131,7 +131,11 @@ impl OperatingPoints {
         self.threshold_for(self.default_fmr, model)
     }
 
-    /// Checks the entries: targets in (0, 1), thresholds in -1..=1, one point per target.
+    /// Checks the entries: targets in (0, 1), thresholds in -1..=1, one point per target, a
+    /// stricter target never with a laxer threshold, a point for the default target; and
+    /// where a point carries measurements, that they add up (counts within their totals, the
+    /// upper bound the one the counts give) and that at least one population can show the
+    /// target (its upper bound at or below it).
     pub fn validate(&self) -> Result<(), String> {
         if check_fmr(self.default_fmr).is_err() {
             return Err(format!(
@@ -155,6 +159,19 @@ impl OperatingPoints {
             if self.points[..i].iter().any(|q| q.fmr == p.fmr) {
                 return Err(format!("two operating points for fmr {}", p.fmr));
             }
+            let laxer_when_stricter =
+                |a: &OperatingPoint, b: &OperatingPoint| a.fmr < b.fmr && a.threshold < b.threshold;
+            if let Some(q) = self.points[..i]
+                .iter()
+                .find(|q| laxer_when_stricter(q, p) || laxer_when_stricter(p, q))
+            {
+                return Err(format!(
+                    "operating points disagree: fmr {} has threshold {} but fmr {} has {}; a \
+                     stricter rate needs a higher threshold",
+                    q.fmr, q.threshold, p.fmr, p.threshold
+                ));
+            }
+            check_measured(p)?;
         }
         if !self.points.iter().any(|p| p.fmr == self.default_fmr) {
             return Err(format!(
@@ -164,6 +181,33 @@ impl OperatingPoints {
         }
         Ok(())
     }
+}
+
+/// A point's measurements add up, and one of them shows its target.
+fn check_measured(p: &OperatingPoint) -> Result<(), String> {
+    for m in &p.measured {
+        if m.false_matches > m.impostor_pairs || m.false_non_matches > m.genuine_pairs {
+            return Err(format!(
+                "population {} of the fmr {} point counts more errors than pairs",
+                m.population, p.fmr
+            ));
+        }
+        let bound = super::fmr_upper_bound(m.false_matches, m.impostor_pairs);
+        if !((m.fmr_upper - bound).abs() <= 1e-6 * bound.max(1e-9)) {
+            return Err(format!(
+                "population {} of the fmr {} point claims an upper bound {} where {} matches in \
+                 {} pairs give {bound}",
+                m.population, p.fmr, m.fmr_upper, m.false_matches, m.impostor_pairs
+            ));
+        }
+    }
+    if !p.measured.is_empty() && !p.measured.iter().any(|m| m.supports(p.fmr)) {
+        return Err(format!(
+            "no population measured for the fmr {} point can show that rate",
+            p.fmr
+        ));
+    }
+    Ok(())
 }
 
 /// A false-match rate must be a number in (0, 1).

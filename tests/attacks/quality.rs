@@ -517,6 +517,43 @@ fn a_crafted_operating_point_is_refused_with_the_description() {
         ("a NaN rate", and("NaN", "0.5")),
         ("two thresholds for one rate", and("0.001", "0.2")),
         (
+            "a stricter rate with a laxer threshold",
+            and("0.0001", "0.3"),
+        ),
+        (
+            "a measurement with more matches than pairs",
+            points(
+                "0.001",
+                &[format!(
+                    r#"{{"fmr": 0.001, "threshold": 0.5, "measured": [{{"population": "p",
+                    "impostor_pairs": 10, "false_matches": 11, "fmr_upper": 1.0,
+                    "genuine_pairs": 0, "false_non_matches": 0}}]}}"#
+                )],
+            ),
+        ),
+        (
+            "a measurement claiming a tighter bound than its counts give",
+            points(
+                "0.001",
+                &[format!(
+                    r#"{{"fmr": 0.001, "threshold": 0.5, "measured": [{{"population": "p",
+                    "impostor_pairs": 1000, "false_matches": 0, "fmr_upper": 0.0001,
+                    "genuine_pairs": 0, "false_non_matches": 0}}]}}"#
+                )],
+            ),
+        ),
+        (
+            "a point no population measured can show",
+            points(
+                "0.001",
+                &[format!(
+                    r#"{{"fmr": 0.001, "threshold": 0.5, "measured": [{{"population": "p",
+                    "impostor_pairs": 1000, "false_matches": 0,
+                    "fmr_upper": 0.0029912495450953314, "genuine_pairs": 0, "false_non_matches": 0}}]}}"#
+                )],
+            ),
+        ),
+        (
             "a default rate without a point",
             points("0.01", &[point("0.001", "0.5")]),
         ),
