@@ -526,6 +526,27 @@ enum fg_status fg_vault_enroll(const struct fg_vault *vault,
                                const struct fg_face *face,
                                const struct fg_consent_handle *handle);
 
+// One template from `count` photos of the person (`images[i]` and the face `faces[i]` in
+// it, 1 to `FG_MAX_FUSED_PHOTOS` of them), under the consent whose handle is `handle`:
+// their embeddings' unit-length mean, sealed into the vault as one template. Every photo must
+// pass the enrolment quality gate (`FG_ERR_FACE_*` for the first that does not; nothing is
+// enrolled). `FG_ERR_INVALID_ARGUMENT` for a count of 0 or above `FG_MAX_FUSED_PHOTOS`.
+//
+// A fused template matches its owner far more often than one photo does, and strangers a
+// little more often: operate its purpose at the false-match rate divided by the number of
+// photos, `fg_vault_set_target_fmr(vault, engine, purpose, FG_DEFAULT_TARGET_FMR / 3)` for
+// three.
+//
+// # Safety
+// Pointers are NULL or valid; `images` and `faces` valid for `count` elements; each image's
+// planes valid for their lengths.
+enum fg_status fg_vault_enroll_fused(const struct fg_vault *vault,
+                                     const struct fg_engine *engine,
+                                     const struct fg_image *images,
+                                     const struct fg_face *faces,
+                                     size_t count,
+                                     const struct fg_consent_handle *handle);
+
 // 1:N identification of `face` in `image` among the templates enrolled for `purpose`, under
 // a one-off consent of the person at the camera (given after seeing `notice`, never stored).
 // Writes the best candidates, best first, one per subject, into `candidates` (at most

@@ -615,6 +615,49 @@ static fg_status verify_tiny(void) {
         fg_vault_verify(vault, engine, &frame, &t, "door-access", NOTICE, "badge-1", &decision);
     return s != FG_OK && decision.score != -7.0f ? FG_ERR_INTERNAL : s;
 }
+/* Fused enrolment: the frame's face three times, or with a tiny one among them. */
+static fg_status fused(const fg_image *images, const fg_face *faces, size_t count, int tiny) {
+    uint64_t c;
+    fg_consent_handle hc;
+    size_t before = 0, after = 0;
+    if (fg_vault_subject_count(vault, &before) != FG_OK ||
+        fg_vault_grant(vault, "door-access", tiny ? "badge-fused-far" : "badge-fused", NOTICE,
+                       3600, &c, &hc) != FG_OK)
+        return FG_ERR_INTERNAL;
+    fg_status s = fg_vault_enroll_fused(vault, engine, images, faces, count, &hc);
+    if (fg_vault_subject_count(vault, &after) != FG_OK)
+        return FG_ERR_INTERNAL;
+    /* One person more on success, none otherwise. */
+    if (after != before + (s == FG_OK ? 1 : 0))
+        return FG_ERR_INTERNAL;
+    return s;
+}
+static fg_status fused_three(void) {
+    fg_image images[3] = {frame, frame, frame};
+    fg_face faces[3] = {face, face, face};
+    return fused(images, faces, 3, 0);
+}
+static fg_status fused_one_tiny(void) {
+    fg_image images[3] = {frame, frame, frame};
+    fg_face faces[3] = {face, face, tiny_face()};
+    return fused(images, faces, 3, 1);
+}
+static fg_status fused_zero(void) { return fused(&frame, &face, 0, 0); }
+static fg_status fused_seventeen(void) {
+    fg_image images[17];
+    fg_face faces[17];
+    for (int i = 0; i < 17; i++) {
+        images[i] = frame;
+        faces[i] = face;
+    }
+    return fused(images, faces, 17, 0);
+}
+static fg_status fused_null_images(void) {
+    return fg_vault_enroll_fused(vault, engine, NULL, &face, 1, &handle);
+}
+static fg_status fused_null_faces(void) {
+    return fg_vault_enroll_fused(vault, engine, &frame, NULL, 1, &handle);
+}
 static fg_status fmr(const char *purpose, double rate) {
     return fg_vault_set_target_fmr(vault, engine, purpose, rate);
 }
@@ -841,6 +884,12 @@ static const struct row ROWS[] = {
     {"enroll: face too small (nothing enrolled)", FG_ERR_FACE_TOO_SMALL, enroll_tiny},
     {"identify: face too small (try again)", FG_ERR_FACE_TOO_SMALL, identify_tiny},
     {"verify: face too small (try again)", FG_ERR_FACE_TOO_SMALL, verify_tiny},
+    {"enroll fused: three photos, one template", FG_OK, fused_three},
+    {"enroll fused: one face too small (nothing enrolled)", FG_ERR_FACE_TOO_SMALL, fused_one_tiny},
+    {"enroll fused: no photo", FG_ERR_INVALID_ARGUMENT, fused_zero},
+    {"enroll fused: 17 photos", FG_ERR_INVALID_ARGUMENT, fused_seventeen},
+    {"enroll fused: NULL images", FG_ERR_NULL_POINTER, fused_null_images},
+    {"enroll fused: NULL faces", FG_ERR_NULL_POINTER, fused_null_faces},
     {"target fmr: NULL vault", FG_ERR_NULL_POINTER, fmr_null_vault},
     {"target fmr: NULL engine", FG_ERR_NULL_POINTER, fmr_null_engine},
     {"target fmr: NULL purpose", FG_ERR_NULL_POINTER, fmr_null_purpose},

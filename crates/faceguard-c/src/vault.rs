@@ -484,6 +484,65 @@ pub unsafe extern "C" fn fg_vault_enroll(
     })
 }
 
+/// One template from `count` photos of the person (`images[i]` and the face `faces[i]` in
+/// it, 1 to `FG_MAX_FUSED_PHOTOS` of them), under the consent whose handle is `handle`:
+/// their embeddings' unit-length mean, sealed into the vault as one template. Every photo must
+/// pass the enrolment quality gate (`FG_ERR_FACE_*` for the first that does not; nothing is
+/// enrolled). `FG_ERR_INVALID_ARGUMENT` for a count of 0 or above `FG_MAX_FUSED_PHOTOS`.
+///
+/// A fused template matches its owner far more often than one photo does, and strangers a
+/// little more often: operate its purpose at the false-match rate divided by the number of
+/// photos, `fg_vault_set_target_fmr(vault, engine, purpose, FG_DEFAULT_TARGET_FMR / 3)` for
+/// three.
+///
+/// # Safety
+/// Pointers are NULL or valid; `images` and `faces` valid for `count` elements; each image's
+/// planes valid for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_enroll_fused(
+    vault: *const fg_vault,
+    engine: *const fg_engine,
+    images: *const fg_image,
+    faces: *const fg_face,
+    count: usize,
+    handle: *const fg_consent_handle,
+) -> fg_status {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let vault_handle = unsafe { vault.as_ref() };
+    call(vault_handle, || {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, engine, handle) = unsafe { (arg(vault)?, arg(engine)?, arg(handle)?) };
+        if images.is_null() || faces.is_null() {
+            return Err(FG_ERR_NULL_POINTER);
+        }
+        if count == 0 || count > fg::MAX_FUSED_PHOTOS {
+            return Err(FG_ERR_INVALID_ARGUMENT);
+        }
+        // SAFETY: non-NULL, 1..=16 elements, valid for `count` reads per the contract.
+        let (images, faces) = unsafe {
+            (
+                std::slice::from_raw_parts(images, count),
+                std::slice::from_raw_parts(faces, count),
+            )
+        };
+        let handle = ConsentHandle::from_bytes(&handle.bytes).map_err(guard::status)?;
+        let mut views = Vec::with_capacity(count);
+        for image in images {
+            // SAFETY: each image's planes are valid for their lengths per the contract.
+            views.push(unsafe { image.view()? });
+        }
+        let faces: Vec<fg::Face> = faces.iter().map(|f| f.to_face()).collect();
+        let photos: Vec<_> = views.iter().zip(&faces).collect();
+        let token = vault.vault.token_named(&handle).map_err(guard::status)?;
+        let template = engine
+            .engine
+            .fused_enrolment_template(&token, &photos)
+            .map_err(guard::status)?;
+        vault.vault.enroll(template).map_err(guard::status)?;
+        Ok(())
+    })
+}
+
 /// 1:N identification of `face` in `image` among the templates enrolled for `purpose`, under
 /// a one-off consent of the person at the camera (given after seeing `notice`, never stored).
 /// Writes the best candidates, best first, one per subject, into `candidates` (at most
