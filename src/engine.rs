@@ -84,7 +84,8 @@ impl Engine {
     }
 
     /// The matcher for purpose `P`: the embedder's calibrated threshold for `P`'s target
-    /// false-match rate ([`Purpose::TARGET_FMR`]). Give it to the purpose's gallery or vault
+    /// false-match rate ([`Purpose::TARGET_FMR`]), bound to this embedder (templates of
+    /// another model are refused). Give it to the purpose's gallery or vault
     /// (`set_matcher`). [`MatchError::Uncalibrated`] when the embedder's description has no
     /// operating point that low: calibrate it first (`faceguard calibrate`).
     pub fn matcher<P: Purpose>(&self) -> Result<Matcher, MatchError> {
@@ -95,7 +96,9 @@ impl Engine {
     pub fn matcher_at(&self, fmr: f64) -> Result<Matcher, MatchError> {
         let spec = self.embedder.spec();
         match &spec.operating_points {
-            Some(points) => Matcher::at_fmr(points, fmr, &spec.name),
+            Some(points) => {
+                Ok(Matcher::at_fmr(points, fmr, &spec.name)?.bound_to(self.embedder.model_id()))
+            }
             None => {
                 crate::matching::check_fmr(fmr)?;
                 Err(MatchError::Uncalibrated {

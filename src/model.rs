@@ -66,7 +66,7 @@ impl ModelId {
         ModelId(id)
     }
 
-    pub(crate) fn from_bytes(bytes: [u8; 8]) -> Self {
+    pub(crate) const fn from_bytes(bytes: [u8; 8]) -> Self {
         ModelId(bytes)
     }
 

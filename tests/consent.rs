@@ -465,3 +465,69 @@ fn each_purpose_gets_the_threshold_of_its_target_false_match_rate() {
         ));
     }
 }
+
+#[test]
+fn a_threshold_calibrated_for_one_model_is_never_applied_to_another() {
+    // The same network under another identity: an embedder whose scores the bundled
+    // operating points say nothing about.
+    let mut bytes = std::fs::read(models_dir().join(faceguard::EMBEDDER_FILE)).unwrap();
+    bytes.extend_from_slice(&[0xA0, 0x06, 0x01]);
+    let other = Engine::new(
+        faceguard::Detector::from_path(
+            models_dir().join(faceguard::DETECTOR_FILE),
+            Default::default(),
+        )
+        .unwrap(),
+        Embedder::from_bytes(&bytes, EmbedderSpec::fr_feature()).unwrap(),
+    );
+    // The bundled default is bound to the bundled model.
+    assert_eq!(
+        Matcher::default().calibrated_for(),
+        Some(engine().embedder().model_id())
+    );
+    let ledger = ConsentLedger::new();
+    let gallery = ledger.gallery::<DoorAccess>();
+    let token = ledger
+        .grant::<DoorAccess>(SubjectId::new("alice").unwrap(), NOTICE, DAY)
+        .unwrap();
+    let img = photo("img1.jpg");
+    let face = largest(&other.detect(&img.view()).unwrap());
+    gallery
+        .enroll(
+            other
+                .enrolment_template(&token, &img.view(), &face)
+                .unwrap(),
+        )
+        .unwrap();
+    let img2 = photo("img2.jpg");
+    let face2 = largest(&other.detect(&img2.view()).unwrap());
+    let probe = || {
+        other
+            .probe_template(
+                ledger.probe_consent::<DoorAccess>(NOTICE).unwrap(),
+                &img2.view(),
+                &face2,
+            )
+            .unwrap()
+    };
+    // The gallery's default threshold is fr_feature's: refused, not silently applied.
+    assert!(matches!(
+        gallery.identify(&probe(), 1),
+        Err(MatchError::ThresholdForAnotherModel { .. })
+    ));
+    // The other engine's own matcher (its description's points), or a threshold chosen
+    // with Matcher::new, is taken.
+    gallery.set_matcher(other.matcher::<DoorAccess>().unwrap());
+    assert_eq!(gallery.identify(&probe(), 1).unwrap().len(), 1);
+    assert!(matches!(
+        engine()
+            .matcher::<DoorAccess>()
+            .unwrap()
+            .verify(&probe(), &probe()),
+        Err(MatchError::ThresholdForAnotherModel { .. })
+    ));
+    assert!(Matcher::new(0.5)
+        .unwrap()
+        .verify(&probe(), &probe())
+        .is_ok());
+}

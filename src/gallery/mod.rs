@@ -292,6 +292,7 @@ impl Shared {
                     return Ok(Vec::new());
                 };
                 same_model(stored, model)?;
+                store.matcher.check_model(model)?;
                 let options = SearchOptions::new(k)
                     .per_group(true)
                     .method(store.search.method)
@@ -337,6 +338,7 @@ impl Shared {
                     return Ok(None);
                 };
                 same_model(stored, model)?;
+                store.matcher.check_model(model)?;
                 let rows = store.subjects.get(subject).map_or(&[][..], |s| &s.rows[..]);
                 if rows.iter().all(|&r| store.owners[r].check_at(now).is_ok()) {
                     return Ok(index.best_among(probe, rows, None)?.map(|hit| hit.score));

@@ -56,6 +56,13 @@ pub enum MatchError {
     /// A decision threshold outside -1..=1.
     #[error("threshold {0} is not a cosine similarity: it must be a number in -1..=1")]
     InvalidThreshold(f32),
+    /// The matcher's threshold was calibrated for another model than the templates'.
+    #[error(
+        "the decision threshold was calibrated for model {calibrated}, not for model {model}: \
+         take the engine's own (`engine.matcher::<P>()`, `fg_vault_set_target_fmr`), or choose \
+         one with `Matcher::new`"
+    )]
+    ThresholdForAnotherModel { calibrated: ModelId, model: ModelId },
     /// A false-match rate outside (0, 1).
     #[error("false-match rate {0} is not a rate: it must be a number in (0, 1)")]
     InvalidFmr(f64),
@@ -88,10 +95,22 @@ pub struct Decision {
 }
 
 /// Compares templates against a decision threshold.
+///
+/// A matcher from an operating point ([`Matcher::default`], [`Engine::matcher`](crate::Engine::matcher))
+/// knows the model it was calibrated for and refuses templates of any other
+/// ([`MatchError::ThresholdForAnotherModel`]): a threshold measured for one embedder promises
+/// nothing for another. One made with [`Matcher::new`] applies to any model; its false-match
+/// rate is the caller's to know.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Matcher {
     threshold: f32,
+    /// The model the threshold was calibrated for, if it was.
+    model: Option<ModelId>,
 }
+
+/// The bundled `fr_feature.onnx`: the first 8 bytes of its SHA-256 (models/README.md).
+pub(crate) const FR_FEATURE_MODEL: ModelId =
+    ModelId::from_bytes([0x87, 0xaa, 0xcd, 0xfe, 0x57, 0x51, 0x0d, 0xb2]);
 
 /// [`DEFAULT_THRESHOLD`]: the bundled `fr_feature`'s threshold at the default target FMR.
 /// With another embedder, or for a purpose with another
@@ -100,6 +119,7 @@ impl Default for Matcher {
     fn default() -> Self {
         Matcher {
             threshold: DEFAULT_THRESHOLD,
+            model: Some(FR_FEATURE_MODEL),
         }
     }
 }
@@ -107,8 +127,33 @@ impl Default for Matcher {
 impl Matcher {
     /// The matcher for false-match rate `fmr` from `points` (an embedder's operating points;
     /// `model` names the embedder in the error): [`OperatingPoints::threshold_for`].
+    /// The matcher applies to any model (see [`Matcher`]); the engine's own
+    /// ([`Engine::matcher_at`](crate::Engine::matcher_at)) is bound to its embedder.
     pub fn at_fmr(points: &OperatingPoints, fmr: f64, model: &str) -> Result<Self, MatchError> {
         Matcher::new(points.threshold_for(fmr, model)?)
+    }
+
+    /// This threshold, bound to `model`: templates of other models are refused.
+    pub(crate) fn bound_to(self, model: ModelId) -> Self {
+        Matcher {
+            model: Some(model),
+            ..self
+        }
+    }
+
+    /// The model this matcher's threshold was calibrated for, if any.
+    pub fn calibrated_for(&self) -> Option<ModelId> {
+        self.model
+    }
+
+    /// Refuses templates of `model` if the threshold was calibrated for another.
+    pub(crate) fn check_model(&self, model: ModelId) -> Result<(), MatchError> {
+        match self.model {
+            Some(calibrated) if calibrated != model => {
+                Err(MatchError::ThresholdForAnotherModel { calibrated, model })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// A matcher deciding "same person" at cosine similarity `threshold` or above.
@@ -116,7 +161,10 @@ impl Matcher {
         if !(-1.0..=1.0).contains(&threshold) {
             return Err(MatchError::InvalidThreshold(threshold));
         }
-        Ok(Matcher { threshold })
+        Ok(Matcher {
+            threshold,
+            model: None,
+        })
     }
 
     /// The decision threshold.
@@ -153,6 +201,7 @@ impl Matcher {
         b.check_consent()?;
         same_scope(&a.consent, &b.consent)?;
         same_model(a.model, b.model)?;
+        self.check_model(a.model)?;
         Ok(self.decide(dot(a.vector.as_slice(), b.vector.as_slice())))
     }
 }

@@ -39,7 +39,10 @@ pub enum fg_status {
     /// the camera, or try again.
     FG_ERR_FACE_POSE = 16,
     /// The embedder has no calibrated operating point at the false-match rate asked for
-    /// (calibrate it with `faceguard calibrate`), or the rate is not in (0, 1).
+    /// (calibrate it with `faceguard calibrate`), or the rate is not in (0, 1); or a vault
+    /// matches templates of an embedder its purpose's threshold was not calibrated for (the
+    /// default is the bundled `fr_feature`'s: call `fg_vault_set_target_fmr` with your engine
+    /// for each purpose).
     FG_ERR_UNCALIBRATED = 17,
     /// The consent was revoked.
     FG_ERR_CONSENT_REVOKED = 20,
@@ -142,6 +145,7 @@ impl From<&MatchError> for fg_status {
         match e {
             MatchError::Consent(c) => c.into(),
             MatchError::Uncalibrated { .. }
+            | MatchError::ThresholdForAnotherModel { .. }
             | MatchError::InvalidFmr(_)
             | MatchError::TooFewImpostors { .. } => FG_ERR_UNCALIBRATED,
             _ => FG_ERR_MODEL_MISMATCH,
