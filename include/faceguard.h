@@ -56,6 +56,9 @@
 // another rate for one purpose.
 #define FG_DEFAULT_TARGET_FMR 1e-3
 
+// The most photos `fg_vault_enroll_fused` fuses into one template.
+#define FG_MAX_FUSED_PHOTOS 8
+
 // Length in bytes of a consent handle.
 #define FG_CONSENT_HANDLE_LEN 40
 
@@ -91,7 +94,10 @@ typedef enum fg_status {
     // the camera, or try again.
     FG_ERR_FACE_POSE = 16,
     // The embedder has no calibrated operating point at the false-match rate asked for
-    // (calibrate it with `faceguard calibrate`), or the rate is not in (0, 1).
+    // (calibrate it with `faceguard calibrate`), or the rate is not in (0, 1); or a vault
+    // matches templates of an embedder its purpose's threshold was not calibrated for (the
+    // default is the bundled `fr_feature`'s: call `fg_vault_set_target_fmr` with your engine
+    // for each purpose).
     FG_ERR_UNCALIBRATED = 17,
     // The consent was revoked.
     FG_ERR_CONSENT_REVOKED = 20,

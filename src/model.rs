@@ -76,6 +76,23 @@ impl ModelId {
     }
 }
 
+/// Parses the 16 hex digits [`Display`](fmt::Display) writes.
+impl std::str::FromStr for ModelId {
+    type Err = ModelError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || ModelError::Spec(format!("`{text}` is not a model id (16 hex digits)"));
+        if text.len() != 16 || !text.is_ascii() {
+            return Err(bad());
+        }
+        let mut id = [0u8; 8];
+        for (i, byte) in id.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        }
+        Ok(ModelId(id))
+    }
+}
+
 impl fmt::Display for ModelId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))

@@ -170,6 +170,10 @@ pub enum QualityIssue {
     /// A measure is not a number (degenerate landmarks).
     #[error("face cannot be measured (degenerate landmarks): try again")]
     Unmeasurable,
+    /// The policy itself has a limit that is not a number: it refuses every face (fail
+    /// closed) until it is fixed.
+    #[error("the quality policy has a limit that is not a number: every face is refused")]
+    BadPolicy,
 }
 
 /// The least quality a face must have; the limits are inclusive.
@@ -178,7 +182,7 @@ pub enum QualityIssue {
 /// template (taken once, with someone to help: strict), and [`probe`](Self::probe), for a
 /// capture at the camera (lenient: it turns away only faces whose score means nothing, so
 /// that "try again" stays rare). The limits come from `faces/` and `faces-eastasia/`
-/// (BENCHMARKS.md, "Quality gates"): the probe preset refuses 2 of their 663 photos.
+/// (BENCHMARKS.md, "Accuracy"): the probe preset refuses 2 of their 663 photos.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct QualityPolicy {
     /// Least distance between the eyes, in frame pixels (the embedder's crop has about 35).
@@ -243,6 +247,21 @@ impl QualityPolicy {
     /// The first limit `q` breaks, in the order size, sharpness, exposure, pose (the order
     /// in which they are worth fixing).
     pub fn check(&self, q: &Quality) -> Result<(), QualityIssue> {
+        let limits = [
+            self.min_eye_distance_px,
+            self.min_sharpness,
+            self.brightness.0,
+            self.brightness.1,
+            self.min_contrast,
+            self.max_yaw,
+            self.pitch.0,
+            self.pitch.1,
+            self.max_roll_deg,
+        ];
+        // A NaN limit would make its comparison always false, and so let every face through.
+        if limits.iter().any(|l| l.is_nan()) {
+            return Err(QualityIssue::BadPolicy);
+        }
         let measures = [
             q.eye_distance_px,
             q.sharpness,
@@ -433,6 +452,12 @@ mod tests {
         let mut q = good();
         q.yaw = f32::NAN;
         assert_eq!(p.check(&q), Err(QualityIssue::Unmeasurable));
+        // A policy with a NaN limit fails closed: it would otherwise pass every face.
+        let broken = QualityPolicy {
+            max_yaw: f32::NAN,
+            ..QualityPolicy::enrolment()
+        };
+        assert_eq!(broken.check(&good()), Err(QualityIssue::BadPolicy));
         assert_eq!(
             QualityPolicy::accept_all().check(&q),
             Err(QualityIssue::Unmeasurable)

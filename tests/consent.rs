@@ -410,7 +410,7 @@ fn a_fused_template_scores_its_owner_above_each_photo_alone_and_goes_with_its_co
 }
 
 #[test]
-fn a_fused_enrolment_needs_one_to_sixteen_photos() {
+fn a_fused_enrolment_needs_one_to_eight_photos() {
     let ledger = ConsentLedger::new();
     let token = ledger
         .grant::<DoorAccess>(SubjectId::new("alice").unwrap(), NOTICE, DAY)
@@ -464,6 +464,27 @@ fn each_purpose_gets_the_threshold_of_its_target_false_match_rate() {
             Err(MatchError::InvalidFmr(_))
         ));
     }
+
+    // A payment gallery left at the default (1e-3) point refuses to decide rather than match
+    // strangers ten times as often as the purpose allows.
+    let ledger = ConsentLedger::new();
+    let gallery = ledger.gallery::<Payment>();
+    enrol(&ledger, &gallery, "alice", "img1.jpg");
+    let probe = || probe::<Payment>(&ledger, "img2.jpg");
+    assert!(matches!(
+        gallery.identify(&probe(), 1),
+        Err(MatchError::LaxerThanPurpose { target, calibrated, .. })
+            if target == 1e-4 && calibrated == 1e-3
+    ));
+    assert!(matches!(
+        Matcher::default().verify(&probe(), &probe()),
+        Err(MatchError::LaxerThanPurpose { .. })
+    ));
+    gallery.set_matcher(payment);
+    assert_eq!(gallery.identify(&probe(), 1).unwrap().len(), 1);
+    // A threshold the caller chose is the caller's to answer for.
+    gallery.set_matcher(Matcher::new(0.9).unwrap());
+    assert!(!gallery.identify(&probe(), 1).unwrap()[0].is_match);
 }
 
 #[test]

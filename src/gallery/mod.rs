@@ -12,7 +12,7 @@ use faceguard_match::{Hit, Index, SearchOptions};
 use serde::Serialize;
 
 use crate::consent::{ConsentCell, ConsentError, ConsentId, Purpose, SubjectId, Timestamp};
-use crate::matching::{same_model, MatchError, Matcher, Method};
+use crate::matching::{same_model, Decision, MatchError, Matcher, Method};
 use crate::model::ModelId;
 use crate::template::{ProbeTemplate, Template};
 
@@ -276,12 +276,16 @@ impl Shared {
     }
 
     /// See [`Gallery::identify`].
+    ///
+    /// `target_fmr` is the false-match rate the probe's purpose asks for: a matcher from a
+    /// laxer operating point is refused, checked under the same lock as the decisions.
     pub(crate) fn identify(
         &self,
         probe: &[f32],
         model: ModelId,
         consent: &ConsentCell,
         k: usize,
+        target_fmr: f64,
     ) -> Result<Vec<Candidate>, MatchError> {
         self.admit(consent)?;
         let now = consent.now()?;
@@ -293,6 +297,7 @@ impl Shared {
                 };
                 same_model(stored, model)?;
                 store.matcher.check_model(model)?;
+                store.matcher.check_rate(&consent.purpose, target_fmr)?;
                 let options = SearchOptions::new(k)
                     .per_group(true)
                     .method(store.search.method)
@@ -322,6 +327,7 @@ impl Shared {
     /// only when an expired template of `subject` is met, one pass over the gallery to erase
     /// the expired ones (each expiry is erased once). A loop of claims therefore costs linear
     /// time in the number of claims, not in claims × gallery size.
+    #[cfg(test)]
     pub(crate) fn best_score_of(
         &self,
         subject: &SubjectId,
@@ -329,19 +335,48 @@ impl Shared {
         model: ModelId,
         consent: &ConsentCell,
     ) -> Result<Option<f32>, MatchError> {
+        Ok(self.best_of(subject, probe, model, consent)?.0)
+    }
+
+    /// 1:1 verification decided by this gallery's matcher for a purpose asking for
+    /// false-match rate `target_fmr`: the matcher is checked (model, rate) and decides as one
+    /// snapshot, read under the lock the score is computed under.
+    pub(crate) fn verify(
+        &self,
+        subject: &SubjectId,
+        probe: &[f32],
+        model: ModelId,
+        consent: &ConsentCell,
+        target_fmr: f64,
+    ) -> Result<Option<Decision>, MatchError> {
+        let (best, matcher) = self.best_of(subject, probe, model, consent)?;
+        matcher.check_rate(&consent.purpose, target_fmr)?;
+        Ok(best.map(|score| matcher.decide(score)))
+    }
+
+    /// [`best_score_of`](Self::best_score_of), with the matcher of the same snapshot (checked
+    /// against the probe's model).
+    fn best_of(
+        &self,
+        subject: &SubjectId,
+        probe: &[f32],
+        model: ModelId,
+        consent: &ConsentCell,
+    ) -> Result<(Option<f32>, Matcher), MatchError> {
         self.admit(consent)?;
         let now = consent.now()?;
         loop {
             {
                 let store = self.read();
                 let (Some(stored), Some(index)) = (store.model, store.index.as_ref()) else {
-                    return Ok(None);
+                    return Ok((None, store.matcher));
                 };
                 same_model(stored, model)?;
                 store.matcher.check_model(model)?;
                 let rows = store.subjects.get(subject).map_or(&[][..], |s| &s.rows[..]);
                 if rows.iter().all(|&r| store.owners[r].check_at(now).is_ok()) {
-                    return Ok(index.best_among(probe, rows, None)?.map(|hit| hit.score));
+                    let best = index.best_among(probe, rows, None)?.map(|hit| hit.score);
+                    return Ok((best, store.matcher));
                 }
             }
             self.erase_ended(now);
@@ -434,7 +469,9 @@ impl<P: Purpose> Gallery<P> {
     }
 
     /// 1:N identification: the `k` best-scoring enrolled subjects (one entry per subject),
-    /// best first, by the gallery's search method. A template whose consent has ended never
+    /// best first, by the gallery's search method. Refused if the gallery's matcher comes from
+    /// an operating point laxer than `P::TARGET_FMR` ([`MatchError::LaxerThanPurpose`]: set
+    /// `engine.matcher::<P>()`). A template whose consent has ended never
     /// matches: revocation erases it at once, and an expired one met by a search is erased
     /// with every other expired template before the search is run again
     /// (`ledger.sweep_expired()` erases the ones no search meets).
@@ -443,8 +480,13 @@ impl<P: Purpose> Gallery<P> {
         probe: &ProbeTemplate<P>,
         k: usize,
     ) -> Result<Vec<Candidate>, MatchError> {
-        self.shared
-            .identify(probe.vector.as_slice(), probe.model, &probe.consent, k)
+        self.shared.identify(
+            probe.vector.as_slice(),
+            probe.model,
+            &probe.consent,
+            k,
+            P::TARGET_FMR,
+        )
     }
 
     /// Number of stored templates.

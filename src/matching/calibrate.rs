@@ -9,6 +9,7 @@
 
 use super::operating::{check_fmr, Measurement, OperatingPoint, OperatingPoints};
 use super::MatchError;
+use crate::model::ModelId;
 
 /// The confidence of the upper bounds: one-sided 95 %.
 pub const CONFIDENCE: f64 = 0.95;
@@ -62,14 +63,17 @@ fn binomial_cdf(k: u64, n: u64, p: f64) -> f64 {
     }
     let (ln_p, ln_q) = (p.ln(), (-p).ln_1p());
     let mut log_term = n as f64 * ln_q; // j = 0
-    let mut logs = Vec::with_capacity(k as usize + 1);
-    logs.push(log_term);
+                                        // Log-sum-exp kept as it goes (running maximum, sum scaled to it): no allocation.
+    let (mut max, mut sum) = (log_term, 1.0f64);
     for j in 0..k.min(n) {
         log_term += ((n - j) as f64 / (j + 1) as f64).ln() + ln_p - ln_q;
-        logs.push(log_term);
+        if log_term > max {
+            sum = sum * (max - log_term).exp() + 1.0;
+            max = log_term;
+        } else {
+            sum += (log_term - max).exp();
+        }
     }
-    let max = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let sum: f64 = logs.iter().map(|l| (l - max).exp()).sum();
     (max + sum.ln()).exp().min(1.0)
 }
 
@@ -93,22 +97,30 @@ pub fn allowed_false_matches(n: u64, target: f64) -> Option<u64> {
 }
 
 /// The lowest threshold with four decimals (accepting `score >= threshold`) at which at most
-/// `allowed` of `impostor` match: just above the `(allowed + 1)`-th highest impostor score,
-/// rounded up (stricter, never laxer) so that people can read and type it.
-fn threshold_allowing(impostor: &[f32], allowed: u64) -> f32 {
-    let mut sorted: Vec<f32> = impostor.iter().copied().filter(|s| s.is_finite()).collect();
-    sorted.sort_by(|a, b| b.total_cmp(a));
+/// `allowed` of `sorted` (impostor scores, highest first) match: just above the
+/// `(allowed + 1)`-th highest, rounded up (stricter, never laxer) so that people can read and
+/// type it. `None` when no cosine threshold can do it (that score is 1: a duplicate photo
+/// under two identities).
+fn threshold_allowing(sorted: &[f32], allowed: u64) -> Option<f32> {
     let exact = match sorted.get(allowed as usize) {
         Some(&s) => s.next_up(),
-        None => return -1.0,
+        None => return Some(-1.0),
     };
     let rounded = ((f64::from(exact) * 1e4).ceil() / 1e4) as f32;
-    rounded.max(exact).min(1.0)
+    let t = rounded.max(exact);
+    (t <= 1.0).then_some(t)
 }
 
-/// How `population` scores at `threshold`.
+/// The finite scores, highest first (a NaN or infinite score is no evidence either way).
+fn finite_descending(scores: &[f32]) -> Vec<f32> {
+    let mut sorted: Vec<f32> = scores.iter().copied().filter(|s| s.is_finite()).collect();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    sorted
+}
+
+/// How `population` scores at `threshold` (finite scores only).
 pub fn measure(population: &PopulationScores, threshold: f32) -> Measurement {
-    let impostor_pairs = population.impostor.len() as u64;
+    let impostor_pairs = population.impostor.iter().filter(|s| s.is_finite()).count() as u64;
     let false_matches = population
         .impostor
         .iter()
@@ -119,26 +131,29 @@ pub fn measure(population: &PopulationScores, threshold: f32) -> Measurement {
         impostor_pairs,
         false_matches,
         fmr_upper: fmr_upper_bound(false_matches, impostor_pairs),
-        genuine_pairs: population.genuine.len() as u64,
+        genuine_pairs: population.genuine.iter().filter(|s| s.is_finite()).count() as u64,
         false_non_matches: population
             .genuine
             .iter()
-            .filter(|&&s| s < threshold)
+            .filter(|&&s| s.is_finite() && s < threshold)
             .count() as u64,
     }
 }
 
-/// Operating points for `targets` (false-match rates) from the scores of `populations`,
-/// with `default_fmr` as the default. Targets that no population has the impostor pairs
+/// Operating points for `targets` (false-match rates) from the scores `model` gave
+/// `populations`, with `default_fmr` as the default. Targets that no population has the impostor pairs
 /// to support are left out; the default must be supported
 /// ([`MatchError::TooFewImpostors`] otherwise).
 ///
 /// ```
 /// use faceguard::matching::{calibrate, PopulationScores};
+/// // The id of the model that gave the scores (`engine.embedder().model_id()`).
+/// let model: faceguard::ModelId = "87aacdfe57510db2".parse().unwrap();
 /// // 10,000 impostor scores 0.0000, 0.0001, ..., 0.9999 and a few genuine ones.
 /// let impostor: Vec<f32> = (0..10_000).map(|i| i as f32 / 10_000.0).collect();
 /// let genuine = [0.95, 0.999, 0.5];
 /// let points = calibrate(
+///     model,
 ///     &[PopulationScores { name: "synthetic", genuine: &genuine, impostor: &impostor }],
 ///     &[1e-3, 1e-5],
 ///     1e-3,
@@ -151,6 +166,7 @@ pub fn measure(population: &PopulationScores, threshold: f32) -> Measurement {
 /// # Ok::<(), faceguard::MatchError>(())
 /// ```
 pub fn calibrate(
+    model: ModelId,
     populations: &[PopulationScores],
     targets: &[f64],
     default_fmr: f64,
@@ -166,22 +182,21 @@ pub fn calibrate(
     }
     targets.sort_by(|a, b| b.total_cmp(a));
     targets.dedup();
+    let sorted: Vec<Vec<f32>> = populations
+        .iter()
+        .map(|p| finite_descending(p.impostor))
+        .collect();
     let mut points = Vec::new();
     for &target in &targets {
-        let threshold = populations
+        let threshold = sorted
             .iter()
-            .filter_map(|p| {
-                allowed_false_matches(p.impostor.len() as u64, target)
-                    .map(|k| threshold_allowing(p.impostor, k))
+            .filter_map(|s| {
+                allowed_false_matches(s.len() as u64, target).and_then(|k| threshold_allowing(s, k))
             })
             .reduce(f32::max);
         let Some(threshold) = threshold else {
             if target == default_fmr {
-                let largest = populations
-                    .iter()
-                    .map(|p| p.impostor.len() as u64)
-                    .max()
-                    .unwrap_or(0);
+                let largest = sorted.iter().map(|s| s.len() as u64).max().unwrap_or(0);
                 return Err(MatchError::TooFewImpostors {
                     fmr: target,
                     needed: pairs_needed(target),
@@ -197,6 +212,7 @@ pub fn calibrate(
         });
     }
     Ok(OperatingPoints {
+        model: model.to_string(),
         default_fmr,
         data: data.to_string(),
         points,
@@ -215,6 +231,8 @@ pub fn pairs_needed(target: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MODEL: ModelId = ModelId::from_bytes([1, 2, 3, 4, 5, 6, 7, 8]);
 
     #[test]
     fn upper_bound_with_no_event_is_the_rule_of_three() {
@@ -253,7 +271,7 @@ mod tests {
             genuine: &genuine,
             impostor: &impostor,
         };
-        let points = calibrate(&[pop], &[1e-3, 1e-4], 1e-3, "test").unwrap();
+        let points = calibrate(MODEL, &[pop], &[1e-3, 1e-4], 1e-3, "test").unwrap();
         assert_eq!(points.points.len(), 1, "10,000 pairs cannot show 1e-4");
         let p = &points.points[0];
         assert_eq!(p.threshold, 0.9996);
@@ -270,6 +288,7 @@ mod tests {
         let easy: Vec<f32> = (0..20_000).map(|i| 0.3 * i as f32 / 20_000.0).collect();
         let hard: Vec<f32> = (0..20_000).map(|i| 0.7 * i as f32 / 20_000.0).collect();
         let points = calibrate(
+            MODEL,
             &[
                 PopulationScores {
                     name: "easy",
@@ -296,6 +315,7 @@ mod tests {
         // default is refused.
         let small = [0.1f32; 100];
         let err = calibrate(
+            MODEL,
             &[PopulationScores {
                 name: "small",
                 genuine: &[0.9],

@@ -81,14 +81,26 @@ pub struct OperatingPoint {
 ///
 /// ```
 /// use faceguard::{OperatingPoint, OperatingPoints};
+/// use faceguard::matching::{fmr_upper_bound, Measurement};
+/// // What a vendor's calibration showed on 40,000 impostor pairs of its gate photos.
+/// let shown = |false_matches: u64| vec![Measurement {
+///     population: "gate photos".into(),
+///     impostor_pairs: 40_000,
+///     false_matches,
+///     fmr_upper: fmr_upper_bound(false_matches, 40_000),
+///     genuine_pairs: 2_000,
+///     false_non_matches: 90,
+/// }];
 /// let points = OperatingPoints {
+///     model: "0123456789abcdef".into(),
 ///     default_fmr: 1e-3,
 ///     data: "vendor gate photos, 2026-11".into(),
 ///     points: vec![
-///         OperatingPoint { fmr: 1e-3, threshold: 0.52, measured: vec![] },
-///         OperatingPoint { fmr: 1e-4, threshold: 0.61, measured: vec![] },
+///         OperatingPoint { fmr: 1e-3, threshold: 0.52, measured: shown(30) },
+///         OperatingPoint { fmr: 1e-4, threshold: 0.61, measured: shown(0) },
 ///     ],
 /// };
+/// points.validate().unwrap();
 /// // A purpose asking for 1e-3 gets 0.52; one asking for 5e-4 gets the stricter 1e-4 point.
 /// assert_eq!(points.threshold_for(1e-3, "vendor").unwrap(), 0.52);
 /// assert_eq!(points.threshold_for(5e-4, "vendor").unwrap(), 0.61);
@@ -98,6 +110,11 @@ pub struct OperatingPoint {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperatingPoints {
+    /// The model the points were measured on: its [`ModelId`](crate::ModelId) in hex (the
+    /// first 8 bytes of the ONNX file's SHA-256). [`Engine::matcher`](crate::Engine::matcher)
+    /// uses the points only for that model: another ONNX file under the same description
+    /// gets no threshold from them.
+    pub model: String,
     /// The FMR of the default operating point (what [`Matcher::default`](super::Matcher)
     /// uses for the bundled embedder).
     pub default_fmr: f64,
@@ -114,12 +131,16 @@ impl OperatingPoints {
     /// request; a laxer one never serves a stricter request). `model` names the embedder in
     /// the error.
     pub fn threshold_for(&self, fmr: f64, model: &str) -> Result<f32, MatchError> {
+        Ok(self.point_for(fmr, model)?.threshold)
+    }
+
+    /// The operating point [`threshold_for`](Self::threshold_for) takes its threshold from.
+    pub fn point_for(&self, fmr: f64, model: &str) -> Result<&OperatingPoint, MatchError> {
         check_fmr(fmr)?;
         self.points
             .iter()
             .filter(|p| p.fmr <= fmr)
             .max_by(|a, b| a.fmr.total_cmp(&b.fmr))
-            .map(|p| p.threshold)
             .ok_or_else(|| MatchError::Uncalibrated {
                 model: model.to_string(),
                 fmr,
@@ -131,12 +152,20 @@ impl OperatingPoints {
         self.threshold_for(self.default_fmr, model)
     }
 
-    /// Checks the entries: targets in (0, 1), thresholds in -1..=1, one point per target, a
-    /// stricter target never with a laxer threshold, a point for the default target; and
-    /// where a point carries measurements, that they add up (counts within their totals, the
-    /// upper bound the one the counts give) and that at least one population can show the
-    /// target (its upper bound at or below it).
+    /// Checks the entries: a model id of 16 hex digits; targets in (0, 1), thresholds in
+    /// -1..=1, one point per target, a stricter target never with a laxer threshold, a point
+    /// for the default target; and each point's measurements: they add up (counts within
+    /// their totals, the upper bound the one the counts give), at least one population shows
+    /// the target (its upper bound at or below it), and so does every population with the
+    /// pairs to show it.
     pub fn validate(&self) -> Result<(), String> {
+        if self.model.len() != 16 || !self.model.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "model `{}` is not a model id (16 hex digits: the first 8 bytes of the ONNX \
+                 file's SHA-256)",
+                self.model
+            ));
+        }
         if check_fmr(self.default_fmr).is_err() {
             return Err(format!(
                 "default_fmr {} is not a rate in (0, 1)",
@@ -183,9 +212,22 @@ impl OperatingPoints {
     }
 }
 
-/// A point's measurements add up, and one of them shows its target.
+/// The most impostor pairs a measurement may claim.
+const MAX_PAIRS: u64 = 1_000_000_000_000;
+/// The most false matches a measurement may claim (its bound costs one term per match).
+const MAX_FALSE_MATCHES: u64 = 1_000_000;
+
+/// A point's measurements add up, and they show its target.
 fn check_measured(p: &OperatingPoint) -> Result<(), String> {
     for m in &p.measured {
+        // Beyond these, checking the bound would take minutes: no calibration needs them.
+        if m.impostor_pairs > MAX_PAIRS || m.false_matches > MAX_FALSE_MATCHES {
+            return Err(format!(
+                "population {} of the fmr {} point claims {} impostor pairs with {} matches: \
+                 at most {MAX_PAIRS} pairs and {MAX_FALSE_MATCHES} matches are taken",
+                m.population, p.fmr, m.impostor_pairs, m.false_matches
+            ));
+        }
         if m.false_matches > m.impostor_pairs || m.false_non_matches > m.genuine_pairs {
             return Err(format!(
                 "population {} of the fmr {} point counts more errors than pairs",
@@ -193,7 +235,9 @@ fn check_measured(p: &OperatingPoint) -> Result<(), String> {
             ));
         }
         let bound = super::fmr_upper_bound(m.false_matches, m.impostor_pairs);
-        if !((m.fmr_upper - bound).abs() <= 1e-6 * bound.max(1e-9)) {
+        // A NaN claim fails this too: it is not within any distance of the bound.
+        let close = (m.fmr_upper - bound).abs() <= 1e-6 * bound.max(1e-9);
+        if !close {
             return Err(format!(
                 "population {} of the fmr {} point claims an upper bound {} where {} matches in \
                  {} pairs give {bound}",
@@ -201,10 +245,24 @@ fn check_measured(p: &OperatingPoint) -> Result<(), String> {
             ));
         }
     }
-    if !p.measured.is_empty() && !p.measured.iter().any(|m| m.supports(p.fmr)) {
+    if !p.measured.iter().any(|m| m.supports(p.fmr)) {
         return Err(format!(
-            "no population measured for the fmr {} point can show that rate",
+            "no population measured for the fmr {} point shows that rate (an operating point \
+             needs the measurement that supports it: `faceguard calibrate` writes them)",
             p.fmr
+        ));
+    }
+    // The threshold is the highest any population needed: every population with the pairs
+    // to show the target shows it there.
+    if let Some(m) = p
+        .measured
+        .iter()
+        .find(|m| m.impostor_pairs >= super::pairs_needed(p.fmr) && !m.supports(p.fmr))
+    {
+        return Err(format!(
+            "population {} has the pairs to show fmr {} but its upper bound is {}: the \
+             threshold {} does not hold there",
+            m.population, p.fmr, m.fmr_upper, p.threshold
         ));
     }
     Ok(())

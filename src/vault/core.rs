@@ -740,7 +740,13 @@ impl Vault {
     ) -> Result<Vec<Candidate>, Error> {
         self.sweep_due()?;
         let shared = self.lock().gallery(&self.ledger, &probe.consent.purpose);
-        let found = shared.identify(probe.vector.as_slice(), probe.model, &probe.consent, k)?;
+        let found = shared.identify(
+            probe.vector.as_slice(),
+            probe.model,
+            &probe.consent,
+            k,
+            P::TARGET_FMR,
+        )?;
         let mut inner = self.lock();
         // The match is recorded under the consent's usage pseudonym, whose link to the consent
         // and the person dies with the data key.
@@ -770,14 +776,15 @@ impl Vault {
     ) -> Result<Decision, Error> {
         self.sweep_due()?;
         let shared = self.lock().gallery(&self.ledger, &probe.consent.purpose);
-        // Only the claimed subject's templates are scored (see `best_score_of` for the cost).
-        let best = shared.best_score_of(
+        // Only the claimed subject's templates are scored (see `best_score_of` for the cost),
+        // and decided by the matcher checked for them.
+        let decision = shared.verify(
             subject,
             probe.vector.as_slice(),
             probe.model,
             &probe.consent,
+            P::TARGET_FMR,
         )?;
-        let decision = best.map(|score| shared.matcher().decide(score));
         let mut inner = self.lock();
         // The claim is recorded against the consent it was checked against: by number, so
         // that the entry names nobody once that consent ends. A claim of someone with no

@@ -367,6 +367,20 @@ impl Purpose for Halfway {
 }
 
 /// The bundled embedder under a description with `operating_points` (JSON, or none).
+/// A measurement that shows FMRs down to 1e-4: no match in 40,000 impostor pairs.
+fn shown() -> String {
+    format!(
+        r#"[{{"population": "vendor gate photos", "impostor_pairs": 40000, "false_matches": 0,
+            "fmr_upper": {:?}, "genuine_pairs": 2000, "false_non_matches": 100}}]"#,
+        faceguard::matching::fmr_upper_bound(0, 40_000)
+    )
+}
+
+/// The bundled embedder's model id, as a description names it.
+fn bundled_model() -> String {
+    engine().embedder().model_id().to_string()
+}
+
 fn engine_with_points(points: Option<&str>) -> Engine {
     let mut spec = serde_json::to_value(EmbedderSpec::fr_feature()).unwrap();
     let map = spec.as_object_mut().unwrap();
@@ -400,10 +414,21 @@ fn a_purpose_with_a_stricter_target_fmr_gets_a_stricter_threshold() {
     ));
 
     // A vendor's calibration with two points.
-    let vendor = engine_with_points(Some(
-        r#"{"default_fmr": 0.001, "data": "vendor gate photos",
-            "points": [{"fmr": 0.001, "threshold": 0.5}, {"fmr": 0.0001, "threshold": 0.6}]}"#,
+    let vendor_points = |model: &str| {
+        format!(
+            r#"{{"model": "{model}", "default_fmr": 0.001, "data": "vendor gate photos",
+                "points": [{{"fmr": 0.001, "threshold": 0.5, "measured": {m}}},
+                           {{"fmr": 0.0001, "threshold": 0.6, "measured": {m}}}]}}"#,
+            m = shown()
+        )
+    };
+    // Points measured on another ONNX file give this one nothing.
+    let elsewhere = engine_with_points(Some(&vendor_points("0123456789abcdef")));
+    assert!(matches!(
+        elsewhere.matcher::<DoorAccess>(),
+        Err(MatchError::ThresholdForAnotherModel { .. })
     ));
+    let vendor = engine_with_points(Some(&vendor_points(&bundled_model())));
     let door = vendor.matcher::<DoorAccess>().unwrap();
     let payment = vendor.matcher::<Payment>().unwrap();
     assert_eq!((door.threshold(), payment.threshold()), (0.5, 0.6));
@@ -480,11 +505,16 @@ fn a_crafted_operating_point_is_refused_with_the_description() {
             &spec[..spec.len() - 1]
         )
     };
-    let point =
-        |fmr: &str, threshold: &str| format!(r#"{{"fmr": {fmr}, "threshold": {threshold}}}"#);
+    let point = |fmr: &str, threshold: &str| {
+        format!(
+            r#"{{"fmr": {fmr}, "threshold": {threshold}, "measured": {}}}"#,
+            shown()
+        )
+    };
+    let model = bundled_model();
     let points = |default: &str, list: &[String]| {
         format!(
-            r#"{{"default_fmr": {default}, "points": [{}]}}"#,
+            r#"{{"model": "{model}", "default_fmr": {default}, "points": [{}]}}"#,
             list.join(",")
         )
     };
@@ -498,8 +528,22 @@ fn a_crafted_operating_point_is_refused_with_the_description() {
     let and = |fmr: &str, threshold: &str| {
         points("0.001", &[point("0.001", "0.5"), point(fmr, threshold)])
     };
-    let unknown_field =
-        r#"{"default_fmr": 0.001, "points": [{"fmr": 0.001, "threshold": 0.5, "x": 1}]}"#;
+    let unknown_field = points(
+        "0.001",
+        &[r#"{"fmr": 0.001, "threshold": 0.5, "x": 1}"#.to_string()],
+    );
+    let unmeasured = points(
+        "0.001",
+        &[r#"{"fmr": 0.001, "threshold": -1.0}"#.to_string()],
+    );
+    let no_model = format!(
+        r#"{{"default_fmr": 0.001, "points": [{}]}}"#,
+        point("0.001", "0.5")
+    );
+    let bad_model = format!(
+        r#"{{"model": "not-a-model-id!!", "default_fmr": 0.001, "points": [{}]}}"#,
+        point("0.001", "0.5")
+    );
     let crafted = [
         (
             "a threshold above 1",
@@ -562,7 +606,23 @@ fn a_crafted_operating_point_is_refused_with_the_description() {
             points("0", &[point("0.001", "0.5")]),
         ),
         ("no point at all", points("0.001", &[])),
-        ("an unknown field", unknown_field.to_string()),
+        ("an unknown field", unknown_field),
+        ("a point without the measurement that shows it", unmeasured),
+        ("points that name no model", no_model),
+        ("a model that is no model id", bad_model),
+        (
+            "a population with the pairs to show the rate that does not",
+            points(
+                "0.001",
+                &[format!(
+                    r#"{{"fmr": 0.001, "threshold": 0.5, "measured": [{}, {{"population": "q",
+                    "impostor_pairs": 100000, "false_matches": 500, "fmr_upper": {:?},
+                    "genuine_pairs": 0, "false_non_matches": 0}}]}}"#,
+                    &shown()[1..shown().len() - 1],
+                    faceguard::matching::fmr_upper_bound(500, 100_000)
+                )],
+            ),
+        ),
     ];
     for (what, points) in crafted {
         match EmbedderSpec::from_json(&spec_with(&points)) {

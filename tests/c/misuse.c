@@ -643,14 +643,14 @@ static fg_status fused_one_tiny(void) {
     return fused(images, faces, 3, 1);
 }
 static fg_status fused_zero(void) { return fused(&frame, &face, 0, 0); }
-static fg_status fused_seventeen(void) {
-    fg_image images[17];
-    fg_face faces[17];
-    for (int i = 0; i < 17; i++) {
+static fg_status fused_too_many(void) {
+    fg_image images[FG_MAX_FUSED_PHOTOS + 1];
+    fg_face faces[FG_MAX_FUSED_PHOTOS + 1];
+    for (int i = 0; i < FG_MAX_FUSED_PHOTOS + 1; i++) {
         images[i] = frame;
         faces[i] = face;
     }
-    return fused(images, faces, 17, 0);
+    return fused(images, faces, FG_MAX_FUSED_PHOTOS + 1, 0);
 }
 static fg_status fused_null_images(void) {
     return fg_vault_enroll_fused(vault, engine, NULL, &face, 1, &handle);
@@ -887,7 +887,7 @@ static const struct row ROWS[] = {
     {"enroll fused: three photos, one template", FG_OK, fused_three},
     {"enroll fused: one face too small (nothing enrolled)", FG_ERR_FACE_TOO_SMALL, fused_one_tiny},
     {"enroll fused: no photo", FG_ERR_INVALID_ARGUMENT, fused_zero},
-    {"enroll fused: 17 photos", FG_ERR_INVALID_ARGUMENT, fused_seventeen},
+    {"enroll fused: FG_MAX_FUSED_PHOTOS + 1 photos", FG_ERR_INVALID_ARGUMENT, fused_too_many},
     {"enroll fused: NULL images", FG_ERR_NULL_POINTER, fused_null_images},
     {"enroll fused: NULL faces", FG_ERR_NULL_POINTER, fused_null_faces},
     {"target fmr: NULL vault", FG_ERR_NULL_POINTER, fmr_null_vault},

@@ -129,6 +129,7 @@ impl From<&QualityError> for fg_status {
         match e.issue() {
             QualityIssue::TooSmall { .. } => FG_ERR_FACE_TOO_SMALL,
             QualityIssue::Blurred { .. } | QualityIssue::Unmeasurable => FG_ERR_FACE_BLURRED,
+            QualityIssue::BadPolicy => FG_ERR_INVALID_ARGUMENT,
             QualityIssue::TooDark { .. }
             | QualityIssue::TooBright { .. }
             | QualityIssue::LowContrast { .. } => FG_ERR_FACE_EXPOSURE,
@@ -146,6 +147,7 @@ impl From<&MatchError> for fg_status {
             MatchError::Consent(c) => c.into(),
             MatchError::Uncalibrated { .. }
             | MatchError::ThresholdForAnotherModel { .. }
+            | MatchError::LaxerThanPurpose { .. }
             | MatchError::InvalidFmr(_)
             | MatchError::TooFewImpostors { .. } => FG_ERR_UNCALIBRATED,
             _ => FG_ERR_MODEL_MISMATCH,

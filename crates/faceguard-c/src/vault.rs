@@ -59,6 +59,10 @@ const _: () = assert!(FG_SUBJECT_MAX == fg::SubjectId::MAX_LEN);
 pub const FG_DEFAULT_TARGET_FMR: f64 = 1e-3;
 const _: () = assert!(FG_DEFAULT_TARGET_FMR == fg::DEFAULT_TARGET_FMR);
 
+/// The most photos `fg_vault_enroll_fused` fuses into one template.
+pub const FG_MAX_FUSED_PHOTOS: usize = 8;
+const _: () = assert!(FG_MAX_FUSED_PHOTOS == fg::MAX_FUSED_PHOTOS);
+
 /// One identification candidate.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -515,10 +519,11 @@ pub unsafe extern "C" fn fg_vault_enroll_fused(
         if images.is_null() || faces.is_null() {
             return Err(FG_ERR_NULL_POINTER);
         }
-        if count == 0 || count > fg::MAX_FUSED_PHOTOS {
+        if count == 0 || count > FG_MAX_FUSED_PHOTOS {
             return Err(FG_ERR_INVALID_ARGUMENT);
         }
-        // SAFETY: non-NULL, 1..=16 elements, valid for `count` reads per the contract.
+        // SAFETY: non-NULL, 1..=FG_MAX_FUSED_PHOTOS elements, valid for `count` reads per the
+        // contract.
         let (images, faces) = unsafe {
             (
                 std::slice::from_raw_parts(images, count),

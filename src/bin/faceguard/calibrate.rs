@@ -13,7 +13,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use faceguard::matching::{self, pairs_needed, PopulationScores};
-use faceguard::{ConsentLedger, EmbedderSpec, Matcher, DEFAULT_TARGET_FMR, EMBEDDER_SPEC_FILE};
+use faceguard::{
+    ConsentLedger, Detector, DetectorConfig, Embedder, EmbedderSpec, Engine, Matcher,
+    DEFAULT_TARGET_FMR, DETECTOR_FILE, EMBEDDER_FILE, EMBEDDER_SPEC_FILE,
+};
 
 use crate::dataset::{self, Templates};
 use crate::metrics::Scores;
@@ -42,8 +45,8 @@ pub struct CalibrateArgs {
     /// The target of the default operating point.
     #[arg(long, value_name = "FMR", value_parser = parse_fmr, default_value_t = DEFAULT_TARGET_FMR)]
     pub default_fmr: f64,
-    /// The embedder description to start from [default: fr_feature.json in the models
-    /// directory].
+    /// The embedder description to calibrate: the embedder (the models directory's ONNX file)
+    /// is run as it says [default: fr_feature.json in the models directory].
     #[arg(long, value_name = "SPEC.json")]
     pub spec: Option<PathBuf>,
     /// Where to write the description with the new operating points (may be --spec itself).
@@ -83,13 +86,19 @@ pub fn run(models: Option<&Path>, args: &CalibrateArgs) -> Result<(), CliError> 
     };
     let mut spec = EmbedderSpec::from_file(&spec_path)?;
     shared::check_writable(&args.out)?;
-    let mut engine = shared::load_engine(models)?;
+    // The embedder as this description says to run it (its normalisation, its alignment),
+    // with its operating points to come.
+    let dir = shared::models_dir(models)?;
+    let detector = Detector::from_path(dir.join(DETECTOR_FILE), DetectorConfig::default())?;
+    let embedder = Embedder::from_path(dir.join(EMBEDDER_FILE), spec.clone())?;
+    let model = embedder.model_id();
+    let mut engine = Engine::new(detector, embedder);
     if args.no_quality {
         engine = dataset::without_quality(engine);
     }
     let ledger = ConsentLedger::new();
-    // Any threshold: only the scores are used.
-    let matcher = Matcher::default();
+    // Any threshold, bound to no model: only the scores are used.
+    let matcher = Matcher::new(0.0)?;
 
     let mut populations: Vec<Population> = Vec::new();
     let mut names: HashMap<String, usize> = HashMap::new();
@@ -192,7 +201,7 @@ pub fn run(models: Option<&Path>, args: &CalibrateArgs) -> Result<(), CliError> 
         args.target_fmr.clone()
     };
     let data = describe(&populations, args.no_quality);
-    let points = matching::calibrate(&scores, &targets, args.default_fmr, &data)?;
+    let points = matching::calibrate(model, &scores, &targets, args.default_fmr, &data)?;
 
     let mut out = String::new();
     for p in &populations {
@@ -229,7 +238,7 @@ pub fn run(models: Option<&Path>, args: &CalibrateArgs) -> Result<(), CliError> 
         let setter = scores
             .iter()
             .filter(|s| {
-                matching::calibrate(std::slice::from_ref(*s), &[target], target, "")
+                matching::calibrate(model, std::slice::from_ref(*s), &[target], target, "")
                     .ok()
                     .and_then(|p| p.points.first().map(|q| q.threshold))
                     == Some(point.threshold)

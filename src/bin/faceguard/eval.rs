@@ -39,7 +39,7 @@ pub struct EvalArgs {
     /// probes (with --identities). The last line is the fused template's, at the operating
     /// point for the default FMR divided by N.
     #[arg(long, value_name = "N", requires = "identities",
-          value_parser = clap::value_parser!(u32).range(1..=64))]
+          value_parser = clap::value_parser!(u32).range(1..=faceguard::MAX_FUSED_PHOTOS as i64))]
     pub enrol_photos: Option<u32>,
     /// Directory the image paths are relative to [default: the input file's directory].
     #[arg(long, value_name = "DIR")]
@@ -94,10 +94,12 @@ pub fn run(models: Option<&Path>, args: &EvalArgs) -> Result<(), CliError> {
 
     if let Some(n) = args.enrol_photos {
         let photos = dataset::parse_identities(&text, &origin)?;
+        // Before the long part: the fused template's operating point must exist.
+        let point = fused_matcher(&engine, n as usize, matcher, &source, args.threshold)?;
         let paths: Vec<&str> = photos.iter().map(|p| p.file.as_str()).collect();
         let templates = Templates::compute(&engine, &ledger, &root, &paths);
         return enrolment_protocol(
-            &photos, &templates, n as usize, &engine, matcher, &source, args,
+            &photos, &templates, n as usize, matcher, &source, point, args,
         );
     }
 
@@ -183,7 +185,7 @@ fn operating_matcher(
         )));
     };
     Ok((
-        engine.matcher_at(points.default_fmr)?,
+        Matcher::new(engine.matcher_at(points.default_fmr)?.threshold())?,
         format!(
             "the default operating point of {}: FMR {:e}",
             spec.name, points.default_fmr
@@ -460,6 +462,27 @@ fn det_plot(path: &Path, s: &Scores, threshold: f32) -> Result<(), CliError> {
     )
 }
 
+/// The fused template's operating point: the default FMR divided by the photos fused (the
+/// rule of `Engine::fused_enrolment_template`), unless a threshold was given.
+fn fused_matcher(
+    engine: &Engine,
+    n: usize,
+    matcher: Matcher,
+    source: &str,
+    threshold: Option<f32>,
+) -> Result<(Matcher, String), CliError> {
+    match (threshold, &engine.embedder().spec().operating_points) {
+        (None, Some(points)) if n > 1 => {
+            let fmr = points.default_fmr / n as f64;
+            Ok((
+                Matcher::new(engine.matcher_at(fmr)?.threshold())?,
+                format!("the point for FMR {:e} / {n} photos", points.default_fmr),
+            ))
+        }
+        _ => Ok((matcher, source.to_string())),
+    }
+}
+
 /// `--enrol-photos N`: enrolment from several photos against enrolment from one.
 ///
 /// Three ways to enrol, on the same probes: the first photo alone; N photos as N templates,
@@ -471,9 +494,9 @@ fn enrolment_protocol(
     photos: &[Photo],
     templates: &Templates,
     n: usize,
-    engine: &Engine,
     matcher: Matcher,
     source: &str,
+    point: (Matcher, String),
     args: &EvalArgs,
 ) -> Result<(), CliError> {
     // Each identity's photos in file order.
@@ -544,18 +567,7 @@ fn enrolment_protocol(
         }
     }
     let threshold = matcher.threshold();
-    // The fused template's operating point: the FMR target divided by the photos fused.
-    let (fused_matcher, fused_source) =
-        match (&args.threshold, &engine.embedder().spec().operating_points) {
-            (None, Some(points)) if n > 1 => {
-                let fmr = points.default_fmr / n as f64;
-                (
-                    engine.matcher_at(fmr)?,
-                    format!("the point for FMR {:e} / {n} photos", points.default_fmr),
-                )
-            }
-            _ => (matcher, source.to_string()),
-        };
+    let (fused_matcher, fused_source) = point;
     if let Some(path) = &args.plot {
         det_plot(path, &fused, fused_matcher.threshold())?;
     }

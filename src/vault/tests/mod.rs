@@ -106,11 +106,17 @@ fn snapshot(vault: &Vault) -> Snapshot {
             let shared = vault.lock_inner().galleries.get(Door::NAME).cloned();
             shared.and_then(|g| {
                 let p = probe(vault, n);
-                g.identify(p.vector.as_slice(), p.model, &p.consent, 1)
-                    .unwrap()
-                    .first()
-                    .filter(|c| c.is_match)
-                    .map(|c| c.subject.to_string())
+                g.identify(
+                    p.vector.as_slice(),
+                    p.model,
+                    &p.consent,
+                    1,
+                    crate::matching::DEFAULT_TARGET_FMR,
+                )
+                .unwrap()
+                .first()
+                .filter(|c| c.is_match)
+                .map(|c| c.subject.to_string())
             })
         })
         .collect();
