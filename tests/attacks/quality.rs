@@ -568,33 +568,27 @@ fn a_crafted_operating_point_is_refused_with_the_description() {
             "a measurement with more matches than pairs",
             points(
                 "0.001",
-                &[format!(
-                    r#"{{"fmr": 0.001, "threshold": 0.5, "measured": [{{"population": "p",
+                &[r#"{"fmr": 0.001, "threshold": 0.5, "measured": [{"population": "p",
                     "impostor_pairs": 10, "false_matches": 11, "fmr_upper": 1.0,
-                    "genuine_pairs": 0, "false_non_matches": 0}}]}}"#
-                )],
+                    "genuine_pairs": 0, "false_non_matches": 0}]}"#.to_string()],
             ),
         ),
         (
             "a measurement claiming a tighter bound than its counts give",
             points(
                 "0.001",
-                &[format!(
-                    r#"{{"fmr": 0.001, "threshold": 0.5, "measured": [{{"population": "p",
+                &[r#"{"fmr": 0.001, "threshold": 0.5, "measured": [{"population": "p",
                     "impostor_pairs": 1000, "false_matches": 0, "fmr_upper": 0.0001,
-                    "genuine_pairs": 0, "false_non_matches": 0}}]}}"#
-                )],
+                    "genuine_pairs": 0, "false_non_matches": 0}]}"#.to_string()],
             ),
         ),
         (
             "a point no population measured can show",
             points(
                 "0.001",
-                &[format!(
-                    r#"{{"fmr": 0.001, "threshold": 0.5, "measured": [{{"population": "p",
+                &[r#"{"fmr": 0.001, "threshold": 0.5, "measured": [{"population": "p",
                     "impostor_pairs": 1000, "false_matches": 0,
-                    "fmr_upper": 0.0029912495450953314, "genuine_pairs": 0, "false_non_matches": 0}}]}}"#
-                )],
+                    "fmr_upper": 0.0029912495450953314, "genuine_pairs": 0, "false_non_matches": 0}]}"#.to_string()],
             ),
         ),
         (
