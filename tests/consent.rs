@@ -419,7 +419,7 @@ fn a_fused_enrolment_needs_one_to_eight_photos() {
     assert!(
         matches!(
             err,
-            Error::Embed(faceguard::EmbedError::PhotoCount { given: 0, max: 16 })
+            Error::Embed(faceguard::EmbedError::PhotoCount { given: 0, max: 8 })
         ),
         "{err}"
     );
@@ -536,9 +536,14 @@ fn a_threshold_calibrated_for_one_model_is_never_applied_to_another() {
         gallery.identify(&probe(), 1),
         Err(MatchError::ThresholdForAnotherModel { .. })
     ));
-    // The other engine's own matcher (its description's points), or a threshold chosen
-    // with Matcher::new, is taken.
-    gallery.set_matcher(other.matcher::<DoorAccess>().unwrap());
+    // Nor does the other engine take the bundled points as its own: they name the model
+    // they were measured on.
+    assert!(matches!(
+        other.matcher::<DoorAccess>(),
+        Err(MatchError::ThresholdForAnotherModel { .. })
+    ));
+    // A threshold chosen with Matcher::new is the caller's, for any model.
+    gallery.set_matcher(Matcher::new(faceguard::DEFAULT_THRESHOLD).unwrap());
     assert_eq!(gallery.identify(&probe(), 1).unwrap().len(), 1);
     assert!(matches!(
         engine()

@@ -68,7 +68,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[test]
 fn one_subject_scores_as_identify_ranks_it_after_any_erasures() {
     const DIM: usize = 64;
-    let m = model(b"testmodl");
+    let m = crate::matching::FR_FEATURE_MODEL;
     let (ledger, _) = ledger();
     let gallery = ledger.gallery::<Door>();
     // Up to four consents (so four templates) per subject, interleaved in the index.
@@ -122,7 +122,7 @@ fn one_subject_scores_as_identify_ranks_it_after_any_erasures() {
 #[test]
 fn an_expired_template_never_scores_in_one_to_one() {
     const DIM: usize = 32;
-    let m = model(b"testmodl");
+    let m = crate::matching::FR_FEATURE_MODEL;
     let (ledger, clock) = ledger();
     let gallery = ledger.gallery::<Door>();
     let v = face(7, DIM);
@@ -187,6 +187,8 @@ fn one_to_one_refuses_what_identify_refuses() {
 fn an_emptied_gallery_takes_a_new_model() {
     let (ledger, _) = ledger();
     let gallery = ledger.gallery::<Door>();
+    // Two stand-in models: a threshold bound to neither.
+    gallery.set_matcher(crate::Matcher::new(crate::DEFAULT_THRESHOLD).unwrap());
     let old = grant(&ledger, 1, DAY);
     gallery
         .enroll(template(&old, &face(1, 128), model(b"model--a")))
@@ -220,7 +222,7 @@ fn one_to_one_reads_only_the_claimed_subjects_rows() {
     // The proof that nothing else is scanned: another subject's expired template, which any
     // search over the gallery would meet and erase, stays untouched by a 1:1 check.
     const DIM: usize = 32;
-    let m = model(b"testmodl");
+    let m = crate::matching::FR_FEATURE_MODEL;
     let (ledger, clock) = ledger();
     let gallery = ledger.gallery::<Door>();
     for who in 0..50u64 {

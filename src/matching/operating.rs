@@ -96,7 +96,7 @@ pub struct OperatingPoint {
 ///     default_fmr: 1e-3,
 ///     data: "vendor gate photos, 2026-11".into(),
 ///     points: vec![
-///         OperatingPoint { fmr: 1e-3, threshold: 0.52, measured: shown(30) },
+///         OperatingPoint { fmr: 1e-3, threshold: 0.52, measured: shown(20) },
 ///         OperatingPoint { fmr: 1e-4, threshold: 0.61, measured: shown(0) },
 ///     ],
 /// };

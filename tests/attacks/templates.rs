@@ -241,6 +241,20 @@ fn a_gallery_emptied_by_revocation_takes_an_upgraded_embedder() {
     gallery
         .enroll(template_by(&upgraded, &new, "img17.jpg"))
         .unwrap();
+    // The upgrade is not calibrated: the old model's threshold is refused for it, and a
+    // threshold the integrator chooses is taken.
+    let probe = || {
+        probe_by(
+            &upgraded,
+            ledger.probe_consent::<DoorAccess>(NOTICE).unwrap(),
+            "img17.jpg",
+        )
+    };
+    assert!(matches!(
+        gallery.identify(&probe(), 1),
+        Err(faceguard::MatchError::ThresholdForAnotherModel { .. })
+    ));
+    gallery.set_matcher(faceguard::Matcher::new(faceguard::DEFAULT_THRESHOLD).unwrap());
     let found = gallery
         .identify(
             &probe_by(
