@@ -20,7 +20,7 @@ use faceguard::{
 
 use crate::dataset::{self, Templates};
 use crate::metrics::Scores;
-use crate::pairs::{self, Pair};
+use crate::pairs;
 use crate::shared::{self, CliError};
 
 #[derive(clap::Args)]
@@ -120,21 +120,7 @@ pub fn run(models: Option<&Path>, args: &CalibrateArgs) -> Result<(), CliError> 
         }
         let (pairs, groups) = if is_identities {
             let photos = dataset::parse_identities(&text, &origin)?;
-            let groups: HashMap<String, String> = photos
-                .iter()
-                .filter_map(|p| p.group.clone().map(|g| (p.file.clone(), g)))
-                .collect();
-            let mut pairs = Vec::new();
-            for (i, a) in photos.iter().enumerate() {
-                for b in &photos[i + 1..] {
-                    pairs.push(Pair {
-                        a: a.file.clone(),
-                        b: b.file.clone(),
-                        same: a.identity == b.identity,
-                    });
-                }
-            }
-            (pairs, groups)
+            (dataset::all_pairs(&photos), dataset::groups(&photos))
         } else {
             (pairs::parse_pairs(&text, &origin)?, HashMap::new())
         };

@@ -11,7 +11,7 @@ use std::path::Path;
 use faceguard::{ConsentLedger, Engine, Error, ProbeTemplate, QualityError, QualityPolicy};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::pairs::split_fields;
+use crate::pairs::{line_error, read_table, Pair};
 use crate::shared::{self, report_warning, CliError, CliEvaluation};
 
 /// One row of an identities file.
@@ -27,51 +27,27 @@ pub struct Photo {
 /// any case; a `group` column is used when present, other columns are ignored), then one
 /// photo per line. `origin` names it in errors.
 pub fn parse_identities(text: &str, origin: &str) -> Result<Vec<Photo>, CliError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let err = |line: usize, what: String| CliError::new(format!("{origin} line {line}: {what}"));
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((header_line, header)) = lines.next() else {
-        return Err(CliError::new(format!(
-            "{origin} is empty: expected a header line `file,identity[,group]` and one photo \
-             per line"
-        )));
-    };
-    let names: Vec<String> = split_fields(header)
-        .map_err(|e| err(header_line, e))?
-        .iter()
-        .map(|f| f.trim().to_ascii_lowercase())
-        .collect();
-    let column = |name: &str| names.iter().position(|n| n == name);
-    let (Some(ifile), Some(iid)) = (column("file"), column("identity")) else {
+    let table = read_table(
+        text,
+        origin,
+        "a header line `file,identity[,group]` and one photo per line",
+    )?;
+    let err = |line: usize, what: String| line_error(origin, line, what);
+    let (Some(ifile), Some(iid)) = (table.column("file"), table.column("identity")) else {
         return Err(err(
-            header_line,
+            table.header_line,
             format!(
                 "the header must name the columns file,identity (and optionally group), found \
                  `{}`",
-                header.trim()
+                table.header
             ),
         ));
     };
-    let igroup = column("group");
-    let mut photos = Vec::new();
+    let igroup = table.column("group");
+    let mut photos = Vec::with_capacity(table.rows.len());
     let mut seen = HashMap::new();
-    for (n, line) in lines {
-        let fields = split_fields(line).map_err(|e| err(n, e))?;
-        if fields.len() != names.len() {
-            return Err(err(
-                n,
-                format!(
-                    "expected {} fields like the header ({}), found {}",
-                    names.len(),
-                    names.join(","),
-                    fields.len()
-                ),
-            ));
-        }
+    for (n, fields) in &table.rows {
+        let n = *n;
         let field = |i: usize, name: &str| {
             let v = fields[i].trim();
             if v.is_empty() {
@@ -97,6 +73,29 @@ pub fn parse_identities(text: &str, origin: &str) -> Result<Vec<Photo>, CliError
         return Err(CliError::new(format!("{origin} lists no photo")));
     }
     Ok(photos)
+}
+
+/// Every pair of `photos`, in file order, labelled by identity.
+pub fn all_pairs(photos: &[Photo]) -> Vec<Pair> {
+    let mut pairs = Vec::with_capacity(photos.len() * photos.len().saturating_sub(1) / 2);
+    for (i, a) in photos.iter().enumerate() {
+        for b in &photos[i + 1..] {
+            pairs.push(Pair {
+                a: a.file.clone(),
+                b: b.file.clone(),
+                same: a.identity == b.identity,
+            });
+        }
+    }
+    pairs
+}
+
+/// The group of each photo, for files with a group column.
+pub fn groups(photos: &[Photo]) -> HashMap<String, String> {
+    photos
+        .iter()
+        .filter_map(|p| p.group.clone().map(|g| (p.file.clone(), g)))
+        .collect()
 }
 
 /// Why a photo has no template.

@@ -107,11 +107,7 @@ pub fn run(models: Option<&Path>, args: &EvalArgs) -> Result<(), CliError> {
         Some(_) => (pairs::parse_pairs(&text, &origin)?, HashMap::new()),
         None => {
             let photos = dataset::parse_identities(&text, &origin)?;
-            let groups: HashMap<String, String> = photos
-                .iter()
-                .filter_map(|p| p.group.clone().map(|g| (p.file.clone(), g)))
-                .collect();
-            (all_pairs(&photos), groups)
+            (dataset::all_pairs(&photos), dataset::groups(&photos))
         }
     };
     let mut paths: Vec<&str> = Vec::new();
@@ -191,21 +187,6 @@ fn operating_matcher(
             spec.name, points.default_fmr
         ),
     ))
-}
-
-/// Every pair of the photos, in file order.
-fn all_pairs(photos: &[Photo]) -> Vec<Pair> {
-    let mut pairs = Vec::with_capacity(photos.len() * photos.len().saturating_sub(1) / 2);
-    for (i, a) in photos.iter().enumerate() {
-        for b in &photos[i + 1..] {
-            pairs.push(Pair {
-                a: a.file.clone(),
-                b: b.file.clone(),
-                same: a.identity == b.identity,
-            });
-        }
-    }
-    pairs
 }
 
 struct Scored {

@@ -18,42 +18,52 @@ pub struct Pair {
     pub same: bool,
 }
 
-/// Parses the text of a pairs file; `origin` names it in errors.
-pub fn parse_pairs(text: &str, origin: &str) -> Result<Vec<Pair>, CliError> {
+/// A CSV file read leniently (see the module docs): its header's column names, lower-cased,
+/// and each data line's fields with its line number, every line as wide as the header.
+pub struct Table {
+    pub names: Vec<String>,
+    pub header_line: usize,
+    pub header: String,
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+impl Table {
+    /// The index of the column called `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+}
+
+/// An error on line `line` of the file `origin`.
+pub fn line_error(origin: &str, line: usize, what: impl std::fmt::Display) -> CliError {
+    CliError::new(format!("{origin} line {line}: {what}"))
+}
+
+/// Reads the text of a CSV file; `origin` names it in errors, `expected` says what its
+/// header should be when it is empty.
+pub fn read_table(text: &str, origin: &str, expected: &str) -> Result<Table, CliError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let err = |line: usize, what: String| CliError::new(format!("{origin} line {line}: {what}"));
     let mut lines = text
         .lines()
         .enumerate()
         .map(|(i, l)| (i + 1, l))
         .filter(|(_, l)| !l.trim().is_empty());
-
     let Some((header_line, header)) = lines.next() else {
         return Err(CliError::new(format!(
-            "{origin} is empty: expected a header line `a,b,same` and one pair per line"
+            "{origin} is empty: expected {expected}"
         )));
     };
     let names: Vec<String> = split_fields(header)
-        .map_err(|e| err(header_line, e))?
+        .map_err(|e| line_error(origin, header_line, e))?
         .iter()
         .map(|f| f.trim().to_ascii_lowercase())
         .collect();
-    let column = |name: &str| names.iter().position(|n| n == name);
-    let (Some(ia), Some(ib), Some(is)) = (column("a"), column("b"), column("same")) else {
-        return Err(err(
-            header_line,
-            format!(
-                "the header must name the columns a,b,same, found `{}`",
-                header.trim()
-            ),
-        ));
-    };
-
-    let mut pairs = Vec::new();
+    let mut rows = Vec::new();
     for (n, line) in lines {
-        let fields = split_fields(line).map_err(|e| err(n, e))?;
+        let fields = split_fields(line).map_err(|e| line_error(origin, n, e))?;
         if fields.len() != names.len() {
-            return Err(err(
+            return Err(line_error(
+                origin,
                 n,
                 format!(
                     "expected {} fields like the header ({}), found {}",
@@ -63,6 +73,38 @@ pub fn parse_pairs(text: &str, origin: &str) -> Result<Vec<Pair>, CliError> {
                 ),
             ));
         }
+        rows.push((n, fields));
+    }
+    Ok(Table {
+        names,
+        header_line,
+        header: header.trim().to_string(),
+        rows,
+    })
+}
+
+/// Parses the text of a pairs file; `origin` names it in errors.
+pub fn parse_pairs(text: &str, origin: &str) -> Result<Vec<Pair>, CliError> {
+    let table = read_table(
+        text,
+        origin,
+        "a header line `a,b,same` and one pair per line",
+    )?;
+    let err = |line: usize, what: String| line_error(origin, line, what);
+    let (Some(ia), Some(ib), Some(is)) =
+        (table.column("a"), table.column("b"), table.column("same"))
+    else {
+        return Err(err(
+            table.header_line,
+            format!(
+                "the header must name the columns a,b,same, found `{}`",
+                table.header
+            ),
+        ));
+    };
+    let mut pairs = Vec::with_capacity(table.rows.len());
+    for (n, fields) in &table.rows {
+        let n = *n;
         let path = |i: usize, name: &str| {
             let p = fields[i].trim();
             if p.is_empty() {
@@ -101,7 +143,7 @@ fn parse_same(field: &str) -> Option<bool> {
 }
 
 /// Splits one CSV line on commas, honouring double-quoted fields (`""` is a quote inside one).
-pub fn split_fields(line: &str) -> Result<Vec<String>, String> {
+fn split_fields(line: &str) -> Result<Vec<String>, String> {
     let mut fields = Vec::new();
     let mut chars = line.chars().peekable();
     loop {
