@@ -2,7 +2,7 @@
 //! for 1:N identification.
 //!
 //! Which threshold: the one for the false-match rate the purpose asks for
-//! ([`Purpose::TARGET_FMR`](crate::Purpose::TARGET_FMR)), from the embedder's operating points
+//! ([`Purpose::TARGET_FMR`]), from the embedder's operating points
 //! ([`OperatingPoints`], measured by [`calibrate()`]); [`Engine::matcher`](crate::Engine::matcher)
 //! looks it up.
 //!
