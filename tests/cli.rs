@@ -419,23 +419,33 @@ fn bench_match_below_the_enrolled_count_fails_saying_why() {
     assert!(line.contains("below the"), "{line}");
 }
 
-/// `faces/identities.csv` with a `group` column: two groups by identity number parity.
-fn grouped_identities(dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(faces_dir().join("identities.csv")).unwrap();
-    let mut out = String::from("group,file,identity\n");
+/// A data set's `identities.csv` rewritten as `out` with a `group` column (first, to show
+/// columns are found by name) from `group_of(identity)`, and absolute paths.
+fn with_groups(set: &Path, out: &Path, group_of: fn(&str) -> &'static str) -> PathBuf {
+    let text = std::fs::read_to_string(set.join("identities.csv")).unwrap();
+    let mut csv = String::from("group,file,identity\n");
     for line in text.lines().skip(1) {
         let cols: Vec<&str> = line.split(',').collect();
-        let odd = cols[1].bytes().last().unwrap() % 2 == 1;
-        out.push_str(&format!(
-            "{},{},{}\n",
-            if odd { "odd" } else { "even" },
-            cols[0],
-            cols[1]
+        let (file, identity) = (set.join(cols[0]), cols[1]);
+        csv.push_str(&format!(
+            "{},{},{identity}\n",
+            group_of(identity),
+            file.display()
         ));
     }
-    let path = dir.join("grouped.csv");
-    std::fs::write(&path, out).unwrap();
-    path
+    std::fs::write(out, csv).unwrap();
+    out.to_path_buf()
+}
+
+/// `faces/identities.csv` with two groups, by identity number parity.
+fn grouped_identities(dir: &Path) -> PathBuf {
+    with_groups(&faces_dir(), &dir.join("grouped.csv"), |identity| {
+        if identity.bytes().last().unwrap() % 2 == 1 {
+            "odd"
+        } else {
+            "even"
+        }
+    })
 }
 
 #[test]
@@ -546,28 +556,17 @@ fn calibrate_writes_operating_points_that_eval_then_applies() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// `faces-eastasia/identities.csv` with the group column `scripts/accuracy.sh` gives it
-/// (LFW press photos, idols), paths made absolute.
+/// `faces-eastasia/identities.csv` with the groups `scripts/accuracy.sh` gives it (LFW press
+/// photos, idols).
 fn eastasia_with_groups(dir: &Path) -> PathBuf {
-    let data = common::data_dir().join("faces-eastasia");
-    let text = std::fs::read_to_string(data.join("identities.csv")).unwrap();
-    let mut out = String::from("file,identity,group\n");
-    for line in text.lines().skip(1) {
-        let cols: Vec<&str> = line.split(',').collect();
-        let group = if cols[1].starts_with("lfw_") {
+    let set = common::data_dir().join("faces-eastasia");
+    with_groups(&set, &dir.join("faces-eastasia.csv"), |identity| {
+        if identity.starts_with("lfw_") {
             "eastasia-lfw"
         } else {
             "eastasia-idol"
-        };
-        out.push_str(&format!(
-            "{},{},{group}\n",
-            data.join(cols[0]).display(),
-            cols[1]
-        ));
-    }
-    let path = dir.join("faces-eastasia.csv");
-    std::fs::write(&path, out).unwrap();
-    path
+        }
+    })
 }
 
 #[test]
