@@ -253,7 +253,7 @@ impl fg_status {
                 c"face turned aside, up or down, or tilted: face the camera (retake or try again)"
             }
             FG_ERR_UNCALIBRATED => {
-                c"no calibrated threshold at this false-match rate: calibrate the embedder"
+                c"no threshold calibrated for this embedder and rate: calibrate it, or set the purpose's"
             }
             FG_ERR_CONSENT_REVOKED => c"the consent was revoked",
             FG_ERR_CONSENT_EXPIRED => c"the consent expired",
@@ -315,6 +315,35 @@ mod tests {
                 Some((name.to_string(), value.parse().ok()?))
             })
             .collect()
+    }
+
+    /// The README's status table: `| code | `NAME` | message |` rows.
+    fn documented() -> Vec<(i32, String, String)> {
+        let readme = include_str!("../../../README.md");
+        readme
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.strip_prefix('|')?.split('|').map(str::trim).collect();
+                let code = cells.first()?.parse().ok()?;
+                let name = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((code, name.to_string(), cells.get(2)?.to_string()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_documents_every_status_with_its_code_and_message() {
+        let documented = documented();
+        assert_eq!(
+            documented.len(),
+            fg_status::ALL.len(),
+            "README.md's status table must list every status once"
+        );
+        for (status, (code, name, message)) in fg_status::ALL.iter().zip(&documented) {
+            assert_eq!(*status as i32, *code, "{name}");
+            assert_eq!(format!("{status:?}"), *name);
+            assert_eq!(status.message().to_str().unwrap(), message, "{name}");
+        }
     }
 
     #[test]
