@@ -257,20 +257,25 @@ fn template_debug_output_is_redacted() {
     assert!(!shown.contains("0.0"), "{shown}");
 }
 
-#[test]
-fn templates_of_different_models_are_never_compared() {
-    // The same network with one extra (ignored) protobuf field is a different model file, so
-    // a different model id: exactly what a vendor's model update looks like.
+/// The same network with one extra (ignored) protobuf field: a different model file, so a
+/// different model id.
+fn engine_under_another_id() -> Engine {
     let mut bytes = std::fs::read(models_dir().join(faceguard::EMBEDDER_FILE)).unwrap();
     bytes.extend_from_slice(&[0xA0, 0x06, 0x01]); // field 100, varint 1
-    let updated = Engine::new(
+    Engine::new(
         faceguard::Detector::from_path(
             models_dir().join(faceguard::DETECTOR_FILE),
             Default::default(),
         )
         .unwrap(),
         Embedder::from_bytes(&bytes, EmbedderSpec::fr_feature()).unwrap(),
-    );
+    )
+}
+
+#[test]
+fn templates_of_different_models_are_never_compared() {
+    // Exactly what a vendor's model update looks like.
+    let updated = engine_under_another_id();
     assert_ne!(
         updated.embedder().model_id(),
         engine().embedder().model_id()
@@ -489,18 +494,8 @@ fn each_purpose_gets_the_threshold_of_its_target_false_match_rate() {
 
 #[test]
 fn a_threshold_calibrated_for_one_model_is_never_applied_to_another() {
-    // The same network under another identity: an embedder whose scores the bundled
-    // operating points say nothing about.
-    let mut bytes = std::fs::read(models_dir().join(faceguard::EMBEDDER_FILE)).unwrap();
-    bytes.extend_from_slice(&[0xA0, 0x06, 0x01]);
-    let other = Engine::new(
-        faceguard::Detector::from_path(
-            models_dir().join(faceguard::DETECTOR_FILE),
-            Default::default(),
-        )
-        .unwrap(),
-        Embedder::from_bytes(&bytes, EmbedderSpec::fr_feature()).unwrap(),
-    );
+    // An embedder whose scores the bundled operating points say nothing about.
+    let other = engine_under_another_id();
     // The bundled default is bound to the bundled model.
     assert_eq!(
         Matcher::default().calibrated_for(),
