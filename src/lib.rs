@@ -9,6 +9,9 @@
 //! erases the person's templates. Templates are secrets: not `Clone`, not printable, wiped on
 //! drop.
 //!
+//! The example reads its photos with `decode_file` (the `image-files` feature, see [Cargo
+//! features](#cargo-features)); firmware wraps its ISP buffers in an [`ImageView`] instead.
+//!
 //! ```no_run
 //! use std::time::Duration;
 //! use faceguard::{decode_file, ConsentLedger, Engine, Purpose, SubjectId};
@@ -61,11 +64,20 @@
 //!
 //! ## Cargo features
 //!
-//! * `research` (off by default): for evaluation tools only (accuracy against reference
-//!   outputs, the command-line tool's `bench-match`), never for firmware. It adds
-//!   `Template::expose_secret`, which hands out a template's raw vector after checking its
-//!   consent; without the feature no public function reads a template's vector.
-//! * `armv7-neon`: NEON matching kernels for armv7 builds.
+//! None is on by default: a plain build of the library is what firmware links, and it compiles
+//! neither an image-file decoder nor any way to read a template's vector.
+//!
+//! | feature | what it adds | meant for |
+//! |---|---|---|
+//! | `image-files` | `decode_file`, `decode_bytes`, `decode_file_with`, `decode_bytes_with`, `DecodeLimits`, `DecodedImage`: JPEG, PNG, WebP and BMP files or buffers decoded to RGB within a decode budget, with the `image` crate | tools, tests, hosts that read photos; firmware wraps its frames in [`ImageView`] and compiles no decoder |
+//! | `research` | `Template::expose_secret`, which hands out a template's raw vector after checking its consent; without the feature no public function reads a template's vector | evaluation tools only (accuracy against reference outputs, the command-line tool's `bench-match`), never firmware |
+//! | `armv7-neon` | no API: NEON matching kernels in armv7 builds made with `RUSTFLAGS="-C target-feature=+neon"` | armv7 SoCs with NEON (Cortex-A7/A9/A15) |
+//!
+//! The command-line tool (`faceguard-cli`, binary `faceguard`) turns on `image-files` and
+//! `research`. One more feature, `fuzzing`, is not part of the API: it exposes the vault's
+//! parsers to the fuzz targets in `fuzz/` (`scripts/fuzz.sh`), and nothing else may turn it on.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod align;
 pub mod consent;
@@ -94,10 +106,11 @@ pub use engine::{Engine, DETECTOR_FILE, EMBEDDER_FILE, EMBEDDER_SPEC_FILE, MAX_F
 pub use error::Error;
 pub use gallery::{Candidate, Gallery};
 pub use geometry::{BoundingBox, Point};
+#[cfg(feature = "image-files")]
 pub use image::{
     decode_bytes, decode_bytes_with, decode_file, decode_file_with, DecodeLimits, DecodedImage,
-    ImageError, ImageView, PixelFormat, YuvMatrix,
 };
+pub use image::{ImageError, ImageView, PixelFormat, YuvMatrix};
 pub use matching::{
     Decision, MatchError, Matcher, OperatingPoint, OperatingPoints, DEFAULT_TARGET_FMR,
     DEFAULT_THRESHOLD,

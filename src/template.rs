@@ -129,6 +129,7 @@ impl<P: Purpose, K: TemplateKind> Template<P, K> {
     /// The slice it returns is the secret itself, outside the template's protection: whatever
     /// the caller copies from it is neither wiped on drop nor re-checked against the consent.
     #[cfg(feature = "research")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "research")))]
     pub fn expose_secret(&self) -> Result<&[f32], ConsentError> {
         self.check_consent()?;
         Ok(self.vector.as_slice())

@@ -10,7 +10,7 @@ pub enum ImageError {
     #[error("image is {width}x{height}: width and height must both be at least 1")]
     ZeroSize { width: u32, height: u32 },
     /// Width or height exceeds [`ImageView::MAX_SIDE`](super::ImageView::MAX_SIDE) (or, when
-    /// decoding, [`DecodeLimits::max_side`](super::DecodeLimits::max_side)).
+    /// decoding a file, `DecodeLimits::max_side`).
     #[error("image is {width}x{height}: each side must be at most {max} pixels")]
     TooLarge { width: u32, height: u32, max: u32 },
     /// A 4:2:0 format (NV12, I420) was given an odd width or height.
@@ -41,7 +41,9 @@ pub enum ImageError {
         format: PixelFormat,
         expected: &'static str,
     },
-    /// A file could not be read.
+    /// A file could not be read. (This and the three errors below come only from the file
+    /// decoders of the `image-files` feature: `decode_file`, `decode_bytes` and their `_with`
+    /// forms.)
     #[error("cannot read image file {path}: {source}")]
     Io {
         path: PathBuf,
@@ -52,7 +54,7 @@ pub enum ImageError {
     #[error("cannot decode image {origin}: {reason} (supported: JPEG, PNG, WebP, BMP)")]
     Decode { origin: String, reason: String },
     /// An encoded image claims more pixels than the decode budget
-    /// ([`DecodeLimits::max_pixels`](super::DecodeLimits::max_pixels)); refused from its
+    /// (`DecodeLimits::max_pixels`); refused from its
     /// header, before any pixel buffer is allocated.
     #[error(
         "image is {width}x{height} = {} pixels, more than the decode budget of {max_pixels}: \
@@ -65,7 +67,7 @@ pub enum ImageError {
         max_pixels: u64,
     },
     /// An encoded image (file or buffer) is longer than the decode budget
-    /// ([`DecodeLimits::max_file_bytes`](super::DecodeLimits::max_file_bytes)); a file is
+    /// (`DecodeLimits::max_file_bytes`); a file is
     /// refused from its length before it is read. `len` is the length found (for a file that
     /// grew while it was read: `max` + 1, all that was read).
     #[error(

@@ -10,6 +10,7 @@ use super::{ImageError, ImageView};
 ///
 /// For tools and tests; firmware hands frames to [`ImageView`] directly. The pixels are wiped
 /// when the value is dropped.
+#[cfg_attr(docsrs, doc(cfg(feature = "image-files")))]
 pub struct DecodedImage {
     width: u32,
     height: u32,
@@ -74,6 +75,7 @@ impl std::fmt::Debug for DecodedImage {
 /// };
 /// assert!(decode_bytes_with(b"not an image", &limits).is_err());
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "image-files")))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
     /// The most pixels (width × height) an image may have. Default 2^25 = 33,554,432 (8192 ×
@@ -149,6 +151,7 @@ impl Default for DecodeLimits {
 
 /// Decodes an image file (JPEG, PNG, WebP or BMP, recognised by content, not by name) within
 /// the default budget ([`DecodeLimits::DEFAULT`]; see [`decode_file_with`]).
+#[cfg_attr(docsrs, doc(cfg(feature = "image-files")))]
 pub fn decode_file(path: impl AsRef<Path>) -> Result<DecodedImage, ImageError> {
     decode_file_with(path, &DecodeLimits::DEFAULT)
 }
@@ -157,6 +160,7 @@ pub fn decode_file(path: impl AsRef<Path>) -> Result<DecodedImage, ImageError> {
 /// refused from its length before it is read ([`ImageError::FileTooLarge`]), and no more than
 /// that is read even if it grows meanwhile; then as [`decode_bytes_with`]. The bytes read are
 /// wiped once decoded.
+#[cfg_attr(docsrs, doc(cfg(feature = "image-files")))]
 pub fn decode_file_with(
     path: impl AsRef<Path>,
     limits: &DecodeLimits,
@@ -182,6 +186,7 @@ pub fn decode_file_with(
 
 /// Decodes an encoded image held in memory within the default budget
 /// ([`DecodeLimits::DEFAULT`]; see [`decode_bytes_with`]).
+#[cfg_attr(docsrs, doc(cfg(feature = "image-files")))]
 pub fn decode_bytes(bytes: &[u8]) -> Result<DecodedImage, ImageError> {
     decode_bytes_with(bytes, &DecodeLimits::DEFAULT)
 }
@@ -195,6 +200,7 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<DecodedImage, ImageError> {
 /// when they are converted to RGB8) are wiped when they are dropped. The decoders' own working
 /// memory (a JPEG decoder's copy of the encoded bytes, its blocks, a PNG decoder's rows) is
 /// freed without wiping.
+#[cfg_attr(docsrs, doc(cfg(feature = "image-files")))]
 pub fn decode_bytes_with(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, ImageError> {
     let origin = || format!("<{} bytes in memory>", bytes.len());
     limits.check_input(bytes.len() as u64, origin)?;

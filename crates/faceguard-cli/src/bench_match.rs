@@ -313,9 +313,9 @@ fn time_all(
 }
 
 fn read_identities(path: Option<&Path>) -> Result<Vec<Photo>, CliError> {
-    let path = path.map(Path::to_path_buf).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/faces/identities.csv")
-    });
+    let path = path
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| crate::shared::repository().join("../shared/data/faces/identities.csv"));
     let text = std::fs::read_to_string(&path).map_err(|e| {
         CliError::new(format!(
             "cannot read identities file {}: {e} (pass --identities CSV)",

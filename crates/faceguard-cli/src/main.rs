@@ -7,14 +7,11 @@
 //! Errors are one line on stderr, `error: <message>`, with exit code 1 (2 for bad arguments);
 //! the tool never panics on bad input.
 
-#[cfg(feature = "research")]
 mod augment;
 mod bench;
-#[cfg(feature = "research")]
 mod bench_match;
 mod calibrate;
 mod dataset;
-#[cfg(feature = "research")]
 mod distractors;
 mod eval;
 mod faces;
@@ -38,7 +35,7 @@ use shared::CliError;
 #[command(name = "faceguard", version, color = ColorChoice::Never)]
 struct Cli {
     /// Directory holding the models placed by `scripts/fetch-models.sh` [default: ./models if it
-    /// exists, else the crate's models/]
+    /// exists, else the repository's models/]
     #[arg(long, global = true, value_name = "DIR")]
     models: Option<PathBuf>,
 
@@ -63,12 +60,7 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Time 1:N search (stream bound, exact f32, exact i8, fast) on real templates plus
     /// distractors that score like real impostors; check fast search against exact.
-    #[cfg(feature = "research")]
     BenchMatch(bench_match::BenchMatchArgs),
-    /// Time 1:N search on real templates (reads raw templates: only in builds with
-    /// `--features research`).
-    #[cfg(not(feature = "research"))]
-    BenchMatch(NeedsResearch),
     /// The encrypted template vault: init, enroll, identify, revoke, list, audit, rotate-key.
     Vault(vault::VaultArgs),
 }
@@ -114,27 +106,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Eval(args) => eval::run(models, &args),
         Command::Calibrate(args) => calibrate::run(models, &args),
         Command::Bench(args) => bench::run(models, &args),
-        #[cfg(feature = "research")]
         Command::BenchMatch(args) => bench_match::run(models, &args),
-        #[cfg(not(feature = "research"))]
-        Command::BenchMatch(_) => Err(CliError::new(NEEDS_RESEARCH)),
         Command::Vault(args) => vault::run(models, &args),
     }
-}
-
-/// Why `bench-match` does nothing in a default build.
-#[cfg(not(feature = "research"))]
-const NEEDS_RESEARCH: &str = "bench-match reads raw templates (Template::expose_secret), \
-which only builds with the `research` feature: rebuild with \
-`cargo build --release --features research`";
-
-/// The arguments of a command left out of this build: taken as they come, so that the
-/// command can say how to get it.
-#[cfg(not(feature = "research"))]
-#[derive(clap::Args)]
-struct NeedsResearch {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    _args: Vec<std::ffi::OsString>,
 }
 
 /// Help and version go to stdout with exit 0; anything else is one line and exit code 2.

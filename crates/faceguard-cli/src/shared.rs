@@ -96,7 +96,14 @@ pub fn emit(text: &str) -> Result<(), CliError> {
         .map_err(|e| CliError::new(format!("cannot write to stdout: {e}")))
 }
 
-/// The models directory: `--models`, else `./models`, else the crate's `models/`.
+/// The repository this tool was built from (crates/faceguard-cli/../..): where
+/// `scripts/fetch-models.sh` puts `models/`, beside `../shared/data`.
+pub fn repository() -> &'static Path {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().and_then(Path::parent).unwrap_or(manifest)
+}
+
+/// The models directory: `--models`, else `./models`, else the repository's `models/`.
 pub fn models_dir(option: Option<&Path>) -> Result<PathBuf, CliError> {
     if let Some(dir) = option {
         return if dir.is_dir() {
@@ -112,7 +119,7 @@ pub fn models_dir(option: Option<&Path>) -> Result<PathBuf, CliError> {
     if local.is_dir() {
         return Ok(local);
     }
-    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let bundled = repository().join("models");
     if bundled.is_dir() {
         return Ok(bundled);
     }
