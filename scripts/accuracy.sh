@@ -32,7 +32,7 @@ awk -F, -v d="$(abs "$data/faces-eastasia")" \
     "$data/faces-eastasia/identities.csv" >"$out/faces-eastasia.csv"
 { cat "$out/faces.csv"; tail -n +2 "$out/faces-eastasia.csv"; } >"$out/all.csv"
 
-cargo build --quiet --release --bin faceguard
+cargo build --quiet --release -p faceguard-cli
 fg=target/release/faceguard
 if [ "${1:-}" = calibrate ]; then
     echo "== calibrate"

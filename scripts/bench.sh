@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh [--iterations N] [--criterion]
 #
-# 1. builds faceguard (cargo build --release);
+# 1. builds the faceguard tool (cargo build --release -p faceguard-cli);
 # 2. makes a VGA (640x480) and a 1080p (1920x1080) frame from a real photo
 #    (tools/make_frames.py -> target/bench-frames/, never committed);
 # 3. runs `faceguard bench FRAME --iterations N` on both frames;
@@ -66,7 +66,7 @@ echo "iterations: $iterations"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== build"
-cargo build --release
+cargo build --release -p faceguard-cli
 
 echo "== frames"
 python3 tools/make_frames.py "$frames"

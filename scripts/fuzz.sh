@@ -22,7 +22,7 @@ if [ ! -f "$seed/HEAD" ]; then
     rm -rf "$seed"
     mkdir -p fuzz
     printf '\x5a%.0s' $(seq 32) > fuzz/seed.key
-    cargo build --release --bin faceguard
+    cargo build --release -p faceguard-cli
     fg=target/release/faceguard
     faces=../shared/data/faces/deepface
     "$fg" vault init --vault "$seed" --key-file fuzz/seed.key >/dev/null
