@@ -33,7 +33,9 @@ impl Default for DetectorConfig {
 }
 
 impl DetectorConfig {
-    pub(crate) fn validate(&self) -> Result<(), ModelError> {
+    /// Checks every setting is in range ([`ModelError::Config`] says which is not); loading a
+    /// detector checks them too.
+    pub fn validate(&self) -> Result<(), ModelError> {
         let bad = |what: &str| Err(ModelError::Config(format!("detector config: {what}")));
         if !(32..=4096).contains(&self.max_side) {
             return bad("max_side must be in 32..=4096");
