@@ -1170,11 +1170,6 @@ static fg_status options_min_face_drops(void) {
     o.min_face = (uint32_t)(side * 1.25f) + 1;
     return faces_found_with(o, &frame) == 0 ? FG_OK : FG_ERR_INTERNAL;
 }
-static fg_status options_score_threshold_one(void) {
-    fg_engine_options o = options_default();
-    o.score_threshold = 1.0f; /* no face scores 1 */
-    return faces_found_with(o, &frame) == 0 ? FG_OK : FG_ERR_INTERNAL;
-}
 static fg_engine *detector_only;
 /* A detection-only engine, with a smallest face below the frame's and one face at most: the
  * frame's face found as the full engine finds it, one of the pair's two. */
@@ -1543,7 +1538,6 @@ static const struct row ROWS[] = {
     {"engine options: NULL detector path", FG_ERR_NULL_POINTER, options_null_detector},
     {"engine options: NULL out", FG_ERR_NULL_POINTER, options_null_out},
     {"engine options: min_face above the face drops it", FG_OK, options_min_face_drops},
-    {"engine options: score threshold 1", FG_OK, options_score_threshold_one},
     {"detection only, min_face, max_faces 1: detects", FG_OK, detection_only_engine},
     {"detection only: quality", FG_OK, detection_only_quality},
     {"detection only: enroll", FG_ERR_NO_EMBEDDER, detection_only_enroll},

@@ -702,3 +702,42 @@ pub unsafe extern "C" fn fg_face_quality(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_option_reaches_its_detector_setting() {
+        let options = fg_engine_options {
+            struct_size: size_of::<fg_engine_options>() as u32,
+            score_threshold: 0.7,
+            nms_threshold: 0.4,
+            max_side: 320,
+            min_face: 48,
+            max_faces: 3,
+        };
+        // SAFETY: a valid fg_engine_options.
+        let config = unsafe { detector_config(&options) }.unwrap();
+        assert_eq!(
+            config,
+            DetectorConfig {
+                max_side: 320,
+                score_threshold: 0.7,
+                nms_threshold: 0.4,
+                max_faces: 3,
+                min_face: 48,
+            }
+        );
+        // NULL: the library's defaults, with FG_MAX_FACES.
+        // SAFETY: NULL is allowed.
+        let defaults = unsafe { detector_config(std::ptr::null()) }.unwrap();
+        assert_eq!(
+            defaults,
+            DetectorConfig {
+                max_faces: FG_MAX_FACES,
+                ..DetectorConfig::default()
+            }
+        );
+    }
+}

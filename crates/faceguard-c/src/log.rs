@@ -69,7 +69,8 @@ pub fn enabled(level: fg_log_level) -> bool {
 /// Delivers `message` at `level` to the callback, if one is set and takes that level. No lock
 /// is held while the callback runs; a NUL inside the message becomes a space.
 pub fn emit(level: fg_log_level, message: &str) {
-    if !enabled(level) || DELIVERING.with(Cell::get) {
+    // `try_with`: never a panic, even on a thread being torn down (nothing is delivered).
+    if !enabled(level) || DELIVERING.try_with(Cell::get).unwrap_or(true) {
         return;
     }
     let sink = *SINK.lock().unwrap_or_else(|p| p.into_inner());
@@ -83,10 +84,12 @@ pub fn emit(level: fg_log_level, message: &str) {
     struct Delivering;
     impl Drop for Delivering {
         fn drop(&mut self) {
-            DELIVERING.with(|d| d.set(false));
+            let _ = DELIVERING.try_with(|d| d.set(false));
         }
     }
-    DELIVERING.with(|d| d.set(true));
+    if DELIVERING.try_with(|d| d.set(true)).is_err() {
+        return;
+    }
     let _delivering = Delivering;
     // SAFETY: the callback and user_data were given for this purpose by the caller, who
     // guarantees they may be called from this thread; `text` is NUL-terminated and outlives
