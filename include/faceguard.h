@@ -1,6 +1,11 @@
 /*
  * faceguard: on-device face recognition with privacy built in. C API.
  *
+ * Call FG_VERSION_CHECK() first: FG_OK, or FG_ERR_VERSION if the library linked is older than
+ * this header or of another major version (while it is 0.x: another minor version). What may
+ * change between versions and what never does, ownership, threads and symbols: the ABI policy
+ * in include/README.md.
+ *
  * Every function returns an fg_status (FG_OK = 0) unless it frees or describes. Out-parameters
  * are written only on FG_OK, with one exception: when fg_detect returns FG_ERR_BUFFER_TOO_SMALL,
  * *count is the number of faces found, the capacity a retry needs (as snprintf returns the
@@ -9,7 +14,21 @@
  * boundary, _free included: the call returns FG_ERR_INTERNAL, and a vault handle that saw one
  * refuses further calls (FG_ERR_VAULT_POISONED) until it is freed and the vault opened again.
  * fg_status_str() takes any int32_t: a static message for each status, "unknown status" for
- * any other value (a code of a newer version, garbage).
+ * any other value (a code of a newer version, garbage). fg_set_log_callback() receives the
+ * detail a status code loses.
+ *
+ * Structures grow: each structure the caller fills or reads (fg_image, fg_face, fg_quality,
+ * fg_candidate, fg_decision, fg_counter, fg_engine_options, fg_recovery_report) begins with
+ * uint32_t struct_size, which the caller sets to sizeof(the structure) before the call. A
+ * struct_size smaller than this version's sizeof is refused with FG_ERR_INVALID_ARGUMENT
+ * before anything is done; the library reads and writes only the bytes of the fields it knows,
+ * and leaves a structure's struct_size as the caller set it. In an array (the faces of
+ * fg_detect, the candidates of fg_vault_identify, the images and faces of
+ * fg_vault_enroll_fused), element 0's struct_size is the distance between elements: the
+ * library writes it into every element it fills, and every element of an array it reads must
+ * carry it. Later versions add fields only at the end and accept the sizes of earlier ones.
+ * Integers that name a value (fg_image.format and .color, log levels) are refused with
+ * FG_ERR_INVALID_ARGUMENT when unknown.
  *
  * Thread-safety: fg_engine and fg_vault handles may be shared between threads and used
  * concurrently; free each once, after every other call using it has returned.
@@ -32,6 +51,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* FG_OK if the library linked can serve a caller compiled with this header (see
+ * fg_check_version); call it before anything else. */
+#define FG_VERSION_CHECK() fg_check_version(FG_VERSION_MAJOR, FG_VERSION_MINOR, FG_VERSION_PATCH)
+
 // Major version of the library this header belongs to.
 #define FG_VERSION_MAJOR 0
 
@@ -40,6 +63,10 @@
 
 // Patch version.
 #define FG_VERSION_PATCH 0
+
+// The header's version as one number, `major * 1000000 + minor * 1000 + patch`, to compare
+// with `fg_version_number()`.
+#define FG_VERSION_NUMBER (((FG_VERSION_MAJOR * 1000000) + (FG_VERSION_MINOR * 1000)) + FG_VERSION_PATCH)
 
 // The most faces one frame yields (the detector keeps the strongest this many): an array of
 // `FG_MAX_FACES` elements is always large enough for `fg_detect`.
@@ -63,17 +90,23 @@
 #define FG_CONSENT_HANDLE_LEN 40
 
 // What a call did. `FG_OK` is 0; the values never change between versions (new ones are
-// added at the end of their group).
+// added at the end of their group, and a caller treats any value it does not know as a
+// failure).
 typedef enum fg_status {
     // Success.
     FG_OK = 0,
     // A required pointer argument was NULL.
     FG_ERR_NULL_POINTER = 1,
-    // An argument is out of range: a zero or huge size, an unknown enum value, a string that
+    // An argument is out of range: a zero or huge size, a `struct_size` smaller than this
+    // version's `sizeof`, an unknown enum value, a number out of range or NaN, a string that
     // is not UTF-8 or is too long.
     FG_ERR_INVALID_ARGUMENT = 2,
     // The caller's buffer is too small for the result.
     FG_ERR_BUFFER_TOO_SMALL = 3,
+    // The library is older than the header the caller was compiled with, or of another
+    // major version (while the major version is 0: another minor version): see
+    // `fg_check_version`.
+    FG_ERR_VERSION = 4,
     // The frame description is wrong: size, stride, plane length or pixel format.
     FG_ERR_IMAGE = 10,
     // A model file is missing, unreadable, or not the expected model.
@@ -99,6 +132,10 @@ typedef enum fg_status {
     // default is the bundled `fr_feature`'s: call `fg_vault_set_target_fmr` with your engine
     // for each purpose).
     FG_ERR_UNCALIBRATED = 17,
+    // The engine was made for detection only (`fg_engine_new_with_options` without an
+    // embedder): it detects faces and measures their quality, but makes no template, so it
+    // cannot enrol, identify, verify or set a target false-match rate.
+    FG_ERR_NO_EMBEDDER = 18,
     // The consent was revoked.
     FG_ERR_CONSENT_REVOKED = 20,
     // The consent expired.
@@ -169,7 +206,40 @@ typedef enum fg_pixel_format {
     FG_PIXEL_I420 = 6,
 } fg_pixel_format;
 
-// A face detector and an embedder, loaded once.
+// How a YUV frame's Y'CbCr values map to RGB, the values of `fg_image.color`: the matrix
+// (BT.601 for SD and most ISPs' defaults, BT.709 for HD) and the range (limited: Y in
+// 16..235, chroma in 16..240, "video" or "TV" range; full: 0..255, "PC" or JPEG range). The
+// camera's ISP or V4L2 driver says which it delivers (V4L2: `colorspace`/`ycbcr_enc` and
+// `quantization`). Ignored for RGB and gray frames (but still checked).
+typedef enum fg_color {
+    // ITU-R BT.601, limited range: the default (0), what OpenCV's NV12 conversion assumes.
+    FG_COLOR_BT601_LIMITED = 0,
+    // ITU-R BT.601, full range (JPEG/JFIF).
+    FG_COLOR_BT601_FULL = 1,
+    // ITU-R BT.709, limited range.
+    FG_COLOR_BT709_LIMITED = 2,
+    // ITU-R BT.709, full range.
+    FG_COLOR_BT709_FULL = 3,
+} fg_color;
+
+// Log levels, the values of the `level` an `fg_log_fn` receives and of the `max_level`
+// given to `fg_set_log_callback`: a message is delivered if its level is at most
+// `max_level`.
+typedef enum fg_log_level {
+    // The device, its storage, its models or the library are in trouble: a vault that does
+    // not open or cannot be written, a model that fails, a panic.
+    FG_LOG_ERROR = 1,
+    // A call was refused: an argument, a consent, a face not good enough, a busy vault;
+    // and repairs made when a vault was opened (an interrupted write, a clock behind).
+    FG_LOG_WARN = 2,
+    // What changed: a vault created or opened (with what it holds), a monotonic counter
+    // raised, a key rotated, a compaction.
+    FG_LOG_INFO = 3,
+    // Settings: an engine's detector settings, a purpose's threshold.
+    FG_LOG_DEBUG = 4,
+} fg_log_level;
+
+// A face detector and, unless it was made for detection only, an embedder, loaded once.
 //
 // Thread-safety: an engine may be used from several threads at once (detection and the
 // vault calls that take it); create one per process and share it. Free it once, after every
@@ -182,15 +252,44 @@ typedef struct fg_engine fg_engine;
 // inside, searches run in parallel. Free it once, after every other call using it returned.
 typedef struct fg_vault fg_vault;
 
+// The detector's settings, for `fg_engine_new_with_options`. Set `struct_size` to
+// `sizeof(fg_engine_options)` and call `fg_engine_options_default` to start from the
+// defaults, then change what the camera needs.
+typedef struct fg_engine_options {
+    // `sizeof(fg_engine_options)`.
+    uint32_t struct_size;
+    // Faces scoring below this are dropped: 0 to 1, default 0.6 (lower finds more faces,
+    // and more things that are not faces).
+    float score_threshold;
+    // Of two faces whose boxes overlap by more than this intersection over union, the
+    // weaker is dropped: 0 to 1, default 0.3.
+    float nms_threshold;
+    // Frames are scaled down (never up) to at most this many pixels on their long side
+    // before detection: 32 to 4096, default 640. Larger finds smaller faces, slower.
+    uint32_t max_side;
+    // Faces whose box is narrower or shorter than this many frame pixels are dropped: 0
+    // (default) keeps every face; at most 16384. (How small a face can be found at all
+    // depends on `max_side`: the frame is scaled down first.)
+    uint32_t min_face;
+    // At most this many faces per frame, the strongest: 1 to `FG_MAX_FACES` (default).
+    uint32_t max_faces;
+} fg_engine_options;
+
 // A frame in the caller's memory, read during the call only.
 //
-// Packed formats use plane 0; NV12 planes 0 and 1; I420 planes 0, 1 and 2. For each plane
-// used: `planes[i]` points to its first byte, `plane_len[i]` is how many bytes may be read
-// from there, and `stride[i]` is the row pitch in bytes (at least one row of pixels).
-// Unused planes are ignored (set them to NULL and 0).
+// Set `struct_size` to `sizeof(fg_image)` (see the header's top comment). Packed formats use
+// plane 0; NV12 planes 0 and 1; I420 planes 0, 1 and 2. For each plane used: `planes[i]`
+// points to its first byte, `plane_len[i]` is how many bytes may be read from there, and
+// `stride[i]` is the row pitch in bytes (at least one row of pixels). Unused planes are
+// ignored (set them to NULL and 0). A frame zeroed, then given its size, format and planes,
+// is BT.601 limited range.
 typedef struct fg_image {
+    // `sizeof(fg_image)`.
+    uint32_t struct_size;
     // An `fg_pixel_format` value.
     uint32_t format;
+    // An `fg_color` value (YUV formats): how to convert the frame to RGB.
+    uint32_t color;
     // Width in pixels (even for NV12 and I420).
     uint32_t width;
     // Height in pixels (even for NV12 and I420).
@@ -204,7 +303,14 @@ typedef struct fg_image {
 } fg_image;
 
 // A detected face, in frame pixel coordinates.
+//
+// Set `struct_size` of element 0 of an array given to `fg_detect` (see the header's top
+// comment); the library writes it into every face it fills, so a face from `fg_detect` is
+// ready to be passed back (`fg_face_quality`, `fg_vault_enroll`, ...). A face built by hand
+// needs `struct_size = sizeof(fg_face)`.
 typedef struct fg_face {
+    // `sizeof(fg_face)`.
+    uint32_t struct_size;
     // Box: left, top, width, height.
     float x;
     float y;
@@ -218,9 +324,7 @@ typedef struct fg_face {
 } fg_face;
 
 // The quality of one face, as the gates see it (`fg_face_quality`). Set `struct_size` to
-// `sizeof(fg_quality)` before the call: the structure may grow in later versions, which will
-// write only the fields the given size covers; this version writes all of them and refuses a
-// smaller size.
+// `sizeof(fg_quality)` before the call.
 typedef struct fg_quality {
     // `sizeof(fg_quality)` as the caller compiled it.
     uint32_t struct_size;
@@ -246,10 +350,45 @@ typedef struct fg_quality {
     float roll_deg;
 } fg_quality;
 
+// Receives one log message: its `level` (an `fg_log_level` value), the message (UTF-8,
+// NUL-terminated, valid only during the call: copy it to keep it) and the `user_data` given
+// to `fg_set_log_callback`.
+typedef void (*fg_log_fn)(int32_t level, const char *message, void *user_data);
+
+// What opening a vault found and repaired (`fg_vault_recovery`). Set `struct_size` before
+// the call. All zero (false) for a vault created by this handle.
+typedef struct fg_recovery_report {
+    // `sizeof(fg_recovery_report)`.
+    uint32_t struct_size;
+    // Whether the last journal entry was committed but not yet vouched for by the head (a
+    // power cut between the two), and the head was brought up to date.
+    bool rolled_forward;
+    // Whether the monotonic counter was raised to the vault's head: it was one head behind
+    // (a power cut between a head write and the counter's update), or new (at 0), binding a
+    // vault made without a counter to it from now on.
+    bool counter_advanced;
+    // Bytes of a torn last journal entry (a power cut mid-append), cut off.
+    uint64_t torn_bytes;
+    // Temporary files of interrupted replacements, deleted.
+    uint64_t leftovers_removed;
+    // Data keys of ended consents still in the key files (a power cut mid-revocation),
+    // destroyed.
+    uint64_t keys_destroyed;
+    // Key files of another key epoch (an interrupted or completed rotation), deleted.
+    uint64_t stale_key_files;
+    // Templates loaded, ready for identification and verification.
+    uint64_t templates_loaded;
+    // Templates whose consent has ended: undecryptable, awaiting `fg_vault_compact`.
+    uint64_t templates_erased;
+    // How far the clock was behind the latest time the vault had recorded, in seconds (0 if
+    // it was not): the vault decides at that recorded time, never earlier, until the
+    // device's clock is set right.
+    uint64_t clock_behind_secs;
+} fg_recovery_report;
+
 // A monotonic counter kept outside the flash the vault lives on.
 //
-// Set `struct_size` to `sizeof(fg_counter)`: the structure may grow in later versions, and the
-// library reads only the fields the given size covers. `read` stores the counter's value in
+// Set `struct_size` to `sizeof(fg_counter)` (see the header's top comment). `read` stores the counter's value in
 // `*value`; `advance` raises the counter to `value` (a no-op if it is already there or above)
 // and returns only once that is durable. Both return 0 on success, anything else on failure
 // (the vault call then fails with `FG_ERR_COUNTER`). They are called with `context`, from
@@ -278,8 +417,11 @@ typedef struct fg_consent_handle {
     uint8_t bytes[FG_CONSENT_HANDLE_LEN];
 } fg_consent_handle;
 
-// One identification candidate.
+// One identification candidate. Set `struct_size` of element 0 of the array given to
+// `fg_vault_identify` (see the header's top comment).
 typedef struct fg_candidate {
+    // `sizeof(fg_candidate)`.
+    uint32_t struct_size;
     // The enrolled subject's id, NUL-terminated.
     char subject[FG_SUBJECT_BUFFER];
     // The consent the matching template was enrolled under.
@@ -290,8 +432,10 @@ typedef struct fg_candidate {
     bool is_match;
 } fg_candidate;
 
-// The outcome of a 1:1 verification.
+// The outcome of a 1:1 verification. Set `struct_size` before the call.
 typedef struct fg_decision {
+    // `sizeof(fg_decision)`.
+    uint32_t struct_size;
     // Cosine similarity of the claimed subject's best template.
     float score;
     // The threshold applied.
@@ -307,17 +451,51 @@ extern "C" {
 // The library's version as `"major.minor.patch"` (static; do not free).
 const char *fg_version(void);
 
+// The library's version as one number, `major * 1000000 + minor * 1000 + patch` (what
+// `FG_VERSION_NUMBER` is for the header).
+uint32_t fg_version_number(void);
+
+// Checks that this library can serve a caller compiled with the header of version `major`,
+// `minor`, `patch`: call it first, as `FG_VERSION_CHECK()`, which passes the header's
+// macros. `FG_OK` if the library has the caller's major version (while it is 0: the same
+// minor version too, since 0.x minor versions may break the ABI) and is not older than the
+// header; otherwise `FG_ERR_VERSION`, and the caller must not use the library: a function or
+// a structure field its header declares may be missing or laid out otherwise.
+enum fg_status fg_check_version(uint32_t major, uint32_t minor, uint32_t patch);
+
+// Writes the default detector settings into `options`, whose `struct_size` the caller set
+// to `sizeof(fg_engine_options)` (`FG_ERR_INVALID_ARGUMENT` if smaller).
+//
+// # Safety
+// `options` is NULL or valid for reads and writes of its `struct_size` bytes.
+enum fg_status fg_engine_options_default(struct fg_engine_options *options);
+
 // Loads the YuNet detector from `detector_model_path` and the embedder from
-// `embedder_model_path`. The embedder's description is read from the `.json` file beside it
-// (same name, extension `.json`) if there is one; otherwise the built-in description of
-// `fr_feature.onnx` is used. On success `*out` is a new engine to free with
-// `fg_engine_free`.
+// `embedder_model_path`, with the default detector settings. The embedder's description is
+// read from the `.json` file beside it (same name, extension `.json`) if there is one;
+// otherwise the built-in description of `fr_feature.onnx` is used. On success `*out` is a
+// new engine to free with `fg_engine_free`.
 //
 // # Safety
 // The paths are NULL or NUL-terminated strings; `out` is NULL or valid for a write.
 enum fg_status fg_engine_new(const char *detector_model_path,
                              const char *embedder_model_path,
                              struct fg_engine **out);
+
+// Like `fg_engine_new`, with the detector's settings `options` (NULL: the defaults; see
+// `fg_engine_options`), and with `embedder_model_path` NULL for a detection-only engine:
+// one that loads no embedder (less memory, faster to load) and answers `fg_detect`,
+// `fg_detect_strongest` and `fg_face_quality` (measured on the bundled embedder's crop, with
+// the default gates), while every call that needs a template returns `FG_ERR_NO_EMBEDDER`.
+// `FG_ERR_INVALID_ARGUMENT` for an option out of range or NaN, before any model is read.
+//
+// # Safety
+// The paths are NULL or NUL-terminated strings; `options` is NULL or valid for reads of its
+// `struct_size` bytes; `out` is NULL or valid for a write.
+enum fg_status fg_engine_new_with_options(const char *detector_model_path,
+                                          const char *embedder_model_path,
+                                          const struct fg_engine_options *options,
+                                          struct fg_engine **out);
 
 // Like `fg_engine_new`, from models in memory (firmware without a file system):
 // `detector_model` and `embedder_model` are the ONNX files' bytes, `embedder_spec_json` the
@@ -334,6 +512,23 @@ enum fg_status fg_engine_new_from_memory(const uint8_t *detector_model,
                                          const char *embedder_spec_json,
                                          struct fg_engine **out);
 
+// Like `fg_engine_new_from_memory`, with the detector's settings `options` (NULL: the
+// defaults), and with `embedder_model` NULL for a detection-only engine (see
+// `fg_engine_new_with_options`); `embedder_model_len` must then be 0 and
+// `embedder_spec_json` NULL (`FG_ERR_INVALID_ARGUMENT`), so that a model that failed to load
+// into memory is not mistaken for the wish to detect only.
+//
+// # Safety
+// As for `fg_engine_new_from_memory`; `options` is NULL or valid for reads of its
+// `struct_size` bytes.
+enum fg_status fg_engine_new_from_memory_with_options(const uint8_t *detector_model,
+                                                      size_t detector_model_len,
+                                                      const uint8_t *embedder_model,
+                                                      size_t embedder_model_len,
+                                                      const char *embedder_spec_json,
+                                                      const struct fg_engine_options *options,
+                                                      struct fg_engine **out);
+
 // Frees an engine (NULL is a no-op). Runs under the panic boundary like every call: a panic
 // while freeing is caught and never unwinds into C.
 //
@@ -343,7 +538,8 @@ enum fg_status fg_engine_new_from_memory(const uint8_t *detector_model,
 void fg_engine_free(struct fg_engine *engine);
 
 // Detects every face in `image` (at most `FG_MAX_FACES`), strongest first, into the
-// caller's array `faces` of `capacity` elements; `*count` receives how many.
+// caller's array `faces` of `capacity` elements (element 0's `struct_size` set, see the
+// header's top comment); `*count` receives how many.
 //
 // Never drops a face: if more faces are found than `capacity`, returns
 // `FG_ERR_BUFFER_TOO_SMALL`, writes nothing to `faces`, and sets `*count` to the number
@@ -353,7 +549,8 @@ void fg_engine_free(struct fg_engine *engine);
 //
 // # Safety
 // `engine` and `image` are NULL or valid; the image's planes are valid for their lengths;
-// `faces` is NULL or valid for `capacity` writes; `count` is NULL or valid for a write.
+// `faces` is NULL or valid for `capacity` elements of `faces[0].struct_size` bytes; `count`
+// is NULL or valid for a write.
 enum fg_status fg_detect(const struct fg_engine *engine,
                          const struct fg_image *image,
                          struct fg_face *faces,
@@ -361,10 +558,10 @@ enum fg_status fg_detect(const struct fg_engine *engine,
                          size_t *count);
 
 // Detects the faces in `image` (at most `FG_MAX_FACES`) and writes the strongest of them,
-// strongest first, into the caller's array `faces` of `capacity` elements, leaving out the
-// weaker ones on purpose: `*written` receives how many were written (at most `capacity`),
-// `*found` how many were found in all. `written` and `found` must be different variables
-// (`FG_ERR_INVALID_ARGUMENT`).
+// strongest first, into the caller's array `faces` of `capacity` elements (element 0's
+// `struct_size` set), leaving out the weaker ones on purpose: `*written` receives how many
+// were written (at most `capacity`), `*found` how many were found in all. `written` and
+// `found` must be different variables (`FG_ERR_INVALID_ARGUMENT`).
 //
 // # Safety
 // As for `fg_detect`; `written` and `found` are NULL or valid for a write.
@@ -377,23 +574,61 @@ enum fg_status fg_detect_strongest(const struct fg_engine *engine,
 
 // Measures `face` in `image` and says whether each quality gate would take it, without
 // making a template (no consent needed): firmware can tell the person what to fix before
-// enrolling. `quality->struct_size` must be at least this version's `sizeof(fg_quality)`
-// (`FG_ERR_INVALID_ARGUMENT` otherwise); nothing is written unless the call succeeds. The
-// gates are the engine's: the library's defaults (`enrolment` at least 32 px between the
-// eyes, `probe` at least 20 px; see faceguard's `QualityPolicy` for every limit).
+// enrolling. Works on a detection-only engine too. The gates are the engine's: the library's
+// defaults (`enrolment` at least 32 px between the eyes, `probe` at least 20 px; see
+// faceguard's `QualityPolicy` for every limit).
 //
 // # Safety
-// Pointers are NULL or valid; the image's planes valid for their lengths; `quality` valid
-// for `quality->struct_size` bytes.
+// Pointers are NULL or valid (`image`, `face` and `quality` for their `struct_size` bytes);
+// the image's planes valid for their lengths.
 enum fg_status fg_face_quality(const struct fg_engine *engine,
                                const struct fg_image *image,
                                const struct fg_face *face,
                                struct fg_quality *quality);
 
+// Sends the library's log messages to `callback`, with `user_data`, from now on: those of
+// `level` at most `max_level` (an `fg_log_level`: `FG_LOG_WARN` for failures only,
+// `FG_LOG_DEBUG` for everything). A NULL `callback` turns logging off (`max_level` is then
+// ignored). `FG_ERR_INVALID_ARGUMENT` for a `max_level` that is no `fg_log_level`; the
+// setting is then unchanged. Process-wide: one callback for every engine and vault.
+//
+// What is logged: every call that fails, with its status and the detail the status code
+// loses (the Rust error's message: which file, which limit, which consent), at
+// `FG_LOG_ERROR` when the device, its storage or the library are in trouble and
+// `FG_LOG_WARN` when the call was refused; what opening a vault found and repaired
+// (`FG_LOG_INFO`, or `FG_LOG_WARN` for a repair); key rotations and compactions
+// (`FG_LOG_INFO`); engines' settings and purposes' thresholds (`FG_LOG_DEBUG`). Never
+// personal data or secrets: no subject id, no key, no template value, no consent-handle
+// byte, no pixel. Consent ids (the sequence numbers `fg_vault_grant` returns), purposes,
+// paths and sizes do appear.
+//
+// The callback is called on the thread of the call that logs, from any thread that calls
+// the library, possibly from several at once: it must be thread-safe, must not unwind (a C++
+// exception) and should return quickly. It is never called with a lock of the library held,
+// so it may call the library; messages those calls would log are dropped (never delivered
+// into the callback again). A message being delivered on another thread while this call
+// replaces the callback may still reach the previous one: keep the previous `user_data`
+// valid until the calls in flight have returned (or set the callback once, at start-up,
+// before other threads use the library).
+//
+// # Safety
+// `callback` is NULL or a function that may be called as described, with `user_data`, until
+// it is replaced.
+enum fg_status fg_set_log_callback(fg_log_fn callback, void *user_data, int32_t max_level);
+
 // A static, NUL-terminated English sentence for `status` (never NULL; do not free). Takes
 // any integer, so that an `fg_status` passes as it is and a value that is not one of them
 // (a code from a newer library, garbage) is answered safely: "unknown status".
 const char *fg_status_str(int32_t status);
+
+// What opening the vault of this handle found and repaired (see `fg_recovery_report`):
+// `fg_vault_open` and `fg_vault_open_with_counter` recover from any interrupted write before
+// they return, and this says what they did. `report->struct_size` must be at least this
+// version's `sizeof(fg_recovery_report)` (`FG_ERR_INVALID_ARGUMENT`).
+//
+// # Safety
+// `vault` is NULL or valid; `report` is NULL or valid for its `struct_size` bytes.
+enum fg_status fg_vault_recovery(const struct fg_vault *vault, struct fg_recovery_report *report);
 
 // Creates a vault in directory `dir` (created if needed) under the 32-byte `key`, which the
 // caller keeps (in a secure element) and wipes from its own memory. `*out` is the open vault.
@@ -485,6 +720,21 @@ enum fg_status fg_vault_set_target_fmr(const struct fg_vault *vault,
                                        const struct fg_engine *engine,
                                        const char *purpose,
                                        double fmr);
+
+// Sets `purpose`'s decision threshold to `threshold` (cosine similarity, -1 to 1): its
+// identifications and verifications match at this score or above, whatever the embedder.
+// For a threshold the firmware's maker measured on its own camera and population; no
+// false-match rate is promised for it (`fg_vault_set_target_fmr` chooses one from the
+// embedder's calibrated operating points instead). `FG_ERR_INVALID_ARGUMENT` for NaN or a
+// value outside -1 to 1, `FG_ERR_CONSENT_INVALID` if `purpose` cannot be a purpose name; the
+// setting is then unchanged. Replaces any threshold set before for `purpose` (by either
+// call). Kept in memory only: set it again after each open.
+//
+// # Safety
+// Pointers are NULL or valid; `purpose` NUL-terminated.
+enum fg_status fg_vault_set_threshold(const struct fg_vault *vault,
+                                      const char *purpose,
+                                      float threshold);
 
 // Revokes one consent: its data key is destroyed and its templates erased at once.
 //

@@ -7,7 +7,8 @@
  * FRAMES_DIR holds NV12 frames and frames.txt ("file width height y_stride uv_stride identity"
  * per line, as written by `cargo run --example nv12_frames`); VAULT_DIR is created.
  *
- * The loop: load the models; open an encrypted vault under a key from the "secure element";
+ * The loop: check that the library is this header's version and send its warnings to stderr;
+ * load the models; open an encrypted vault under a key from the "secure element";
  * for each person's first frame good enough to enrol (fg_face_quality says what to fix
  * otherwise), take their consent and enrol the largest face; identify the largest face of
  * every other frame (a capture too poor to decide, FG_ERR_FACE_*, is "try again": neither a
@@ -68,7 +69,9 @@ static uint8_t *load_frame(const char *dir, const struct frame *f, fg_image *ima
     }
     fclose(in);
     memset(image, 0, sizeof *image);
+    image->struct_size = sizeof *image; /* every structure carries its size */
     image->format = FG_PIXEL_NV12;
+    image->color = FG_COLOR_BT601_LIMITED; /* what the ISP delivers: see fg_color */
     image->width = f->width;
     image->height = f->height;
     image->planes[0] = data;
@@ -78,6 +81,12 @@ static uint8_t *load_frame(const char *dir, const struct frame *f, fg_image *ima
     image->plane_len[1] = uv_len;
     image->stride[1] = f->uv_stride;
     return data;
+}
+
+/* The library's log, to stderr: what a status code cannot say (which file, which limit). */
+static void log_to_stderr(int32_t level, const char *message, void *user_data) {
+    (void)user_data;
+    fprintf(stderr, "faceguard[%s]: %s\n", level == FG_LOG_ERROR ? "error" : "warn", message);
 }
 
 /* A capture too poor to decide on (small, blurred, badly lit, turned): try again. */
@@ -100,6 +109,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s MODELS_DIR FRAMES_DIR VAULT_DIR [MIN_PERCENT]\n", argv[0]);
         return 2;
     }
+    /* First: the library linked is the one this header describes. */
+    fg_status version = FG_VERSION_CHECK();
+    if (version != FG_OK) {
+        fprintf(stderr, "faceguard %s: %s\n", fg_version(), fg_status_str(version));
+        return 1;
+    }
+    fg_set_log_callback(log_to_stderr, NULL, FG_LOG_WARN);
     size_t min_percent = argc == 5 ? (size_t)atoi(argv[4]) : 90;
     const char *models = argv[1], *frames_dir = argv[2], *vault_dir = argv[3];
     fg_engine *engine = NULL;
@@ -141,6 +157,7 @@ int main(int argc, char **argv) {
     memset(key, 0, sizeof key); /* the library keeps its own copy, wiped on close */
 
     fg_face faces[FG_MAX_FACES]; /* always room for every face fg_detect finds */
+    faces[0].struct_size = sizeof faces[0]; /* an array's stride */
     size_t n_faces = 0;
     fg_image image;
     char first_person[FG_SUBJECT_MAX + 1] = "";
@@ -184,7 +201,7 @@ int main(int argc, char **argv) {
             if (enrolled++ == 0)
                 strcpy(first_person, f->identity);
         } else {
-            fg_candidate best[1];
+            fg_candidate best[1] = {{.struct_size = sizeof best[0]}};
             size_t n = 0;
             fg_status s = fg_vault_identify(vault, engine, &image, &faces[face], PURPOSE,
                                             DOOR_NOTICE, best, 1, &n);
@@ -228,7 +245,7 @@ int main(int argc, char **argv) {
     CHECK(fg_detect(engine, &image, faces, FG_MAX_FACES, &n_faces));
     int face = largest(faces, n_faces);
     if (face >= 0) {
-        fg_candidate best[1];
+        fg_candidate best[1] = {{.struct_size = sizeof best[0]}};
         size_t n = 0;
         CHECK(fg_vault_identify(vault, engine, &image, &faces[face], PURPOSE, DOOR_NOTICE, best, 1,
                                 &n));

@@ -1,7 +1,7 @@
 use crate::model::ModelError;
 
 /// Detection settings. The defaults follow OpenCV's `FaceDetectorYN` as used for the reference
-/// outputs: long side 640, score 0.6, NMS IoU 0.3.
+/// outputs: long side 640, score 0.6, NMS IoU 0.3; every face kept whatever its size.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectorConfig {
     /// Frames are scaled down (never up) so that their long side is at most this many pixels,
@@ -13,6 +13,11 @@ pub struct DetectorConfig {
     pub nms_threshold: f32,
     /// At most this many faces are returned, strongest first.
     pub max_faces: usize,
+    /// Faces whose box is narrower or shorter than this many pixels of the frame are dropped
+    /// (before overlaps are suppressed and `max_faces` counted): a door camera ignores the
+    /// people walking past in the background. 0 keeps every face; at most
+    /// [`ImageView::MAX_SIDE`](crate::ImageView::MAX_SIDE).
+    pub min_face: u32,
 }
 
 impl Default for DetectorConfig {
@@ -22,12 +27,15 @@ impl Default for DetectorConfig {
             score_threshold: 0.6,
             nms_threshold: 0.3,
             max_faces: 256,
+            min_face: 0,
         }
     }
 }
 
 impl DetectorConfig {
-    pub(crate) fn validate(&self) -> Result<(), ModelError> {
+    /// Checks every setting is in range ([`ModelError::Config`] says which is not); loading a
+    /// detector checks them too.
+    pub fn validate(&self) -> Result<(), ModelError> {
         let bad = |what: &str| Err(ModelError::Config(format!("detector config: {what}")));
         if !(32..=4096).contains(&self.max_side) {
             return bad("max_side must be in 32..=4096");
@@ -40,6 +48,9 @@ impl DetectorConfig {
         }
         if self.max_faces == 0 {
             return bad("max_faces must be at least 1");
+        }
+        if self.min_face > crate::ImageView::MAX_SIDE {
+            return bad("min_face must be at most ImageView::MAX_SIDE (16384) pixels");
         }
         Ok(())
     }
@@ -70,6 +81,18 @@ mod tests {
         assert_eq!(c.input_geometry(1920, 1080), ((640, 360), (640, 384)));
         assert_eq!(c.input_geometry(480, 640), ((480, 640), (480, 640)));
         assert_eq!(c.input_geometry(2280, 1588), ((640, 446), (640, 448)));
+    }
+
+    #[test]
+    fn a_smallest_face_beyond_any_frame_is_refused() {
+        let at = |min_face| DetectorConfig {
+            min_face,
+            ..DetectorConfig::default()
+        };
+        assert!(at(0).validate().is_ok());
+        assert!(at(crate::ImageView::MAX_SIDE).validate().is_ok());
+        assert!(at(crate::ImageView::MAX_SIDE + 1).validate().is_err());
+        assert!(at(u32::MAX).validate().is_err());
     }
 
     #[test]

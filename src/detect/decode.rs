@@ -50,6 +50,12 @@ pub(super) fn decode(
             let b = &bbox[i * 4..i * 4 + 4];
             let (cx, cy) = ((col + b[0]) * s, (row + b[1]) * s);
             let (w, h) = (b[2].exp() * s, b[3].exp() * s);
+            // The size in frame pixels, compared so that NaN sizes are dropped too.
+            let (fw, fh) = (w * scale.0, h * scale.1);
+            let min_face = config.min_face as f32;
+            if !(fw >= min_face && fh >= min_face) {
+                continue;
+            }
             let k = &kps[i * 10..i * 10 + 10];
             let landmarks = std::array::from_fn(|j| {
                 Point::new(
@@ -61,8 +67,8 @@ pub(super) fn decode(
                 bbox: BoundingBox {
                     x: (cx - w / 2.0) * scale.0,
                     y: (cy - h / 2.0) * scale.1,
-                    width: w * scale.0,
-                    height: h * scale.1,
+                    width: fw,
+                    height: fh,
                 },
                 score,
                 landmarks,
@@ -108,6 +114,66 @@ mod tests {
             score,
             landmarks: [Point::default(); 5],
         }
+    }
+
+    /// YuNet's 12 outputs for a 32x32 input holding two faces: a square of `small` model
+    /// pixels centred on (4, 4) (stride 8's first anchor) and one of `large` centred on
+    /// (16, 16) (stride 32's only anchor); every other anchor scores 0.
+    fn outputs_with_two_faces(small: f32, large: f32) -> Vec<TValue> {
+        let mut outputs = Vec::new();
+        for group in 0..4 {
+            for (level, stride) in STRIDES.iter().enumerate() {
+                let n = (32 / stride) * (32 / stride);
+                let width = [1, 1, 4, 10][group];
+                let mut values = vec![0.0f32; n * width];
+                let side = [Some(small), None, Some(large)][level];
+                if let Some(side) = side {
+                    match group {
+                        0 | 1 => values[0] = 1.0,
+                        2 => {
+                            let log = (side / *stride as f32).ln();
+                            values[..4].copy_from_slice(&[0.5, 0.5, log, log]);
+                        }
+                        _ => values[..10].fill(0.5),
+                    }
+                }
+                outputs.push(
+                    Tensor::from_shape(&[n * width], &values)
+                        .unwrap()
+                        .into_tvalue(),
+                );
+            }
+        }
+        // Pushed group by group, level by level: `decode` reads group g, level l at g * 3 + l.
+        outputs
+    }
+
+    fn widths(min_face: u32, scale: f32) -> Vec<f32> {
+        let config = DetectorConfig {
+            min_face,
+            ..DetectorConfig::default()
+        };
+        let mut faces = Vec::new();
+        let outputs = outputs_with_two_faces(20.0, 30.0);
+        decode(&outputs, (32, 32), (scale, scale), &config, &mut faces).unwrap();
+        let mut w: Vec<f32> = faces.iter().map(|f| f.bbox.width.round()).collect();
+        w.sort_by(f32::total_cmp);
+        w
+    }
+
+    #[test]
+    fn faces_smaller_than_the_smallest_face_are_dropped() {
+        assert_eq!(widths(0, 1.0), vec![20.0, 30.0]);
+        assert_eq!(widths(19, 1.0), vec![20.0, 30.0]);
+        assert_eq!(widths(21, 1.0), vec![30.0]);
+        assert_eq!(widths(31, 1.0), Vec::<f32>::new());
+    }
+
+    #[test]
+    fn the_smallest_face_is_in_frame_pixels_not_model_pixels() {
+        // A frame twice the model's input: the faces are 40 and 60 frame pixels.
+        assert_eq!(widths(41, 2.0), vec![60.0]);
+        assert_eq!(widths(30, 2.0), vec![40.0, 60.0]);
     }
 
     #[test]

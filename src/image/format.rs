@@ -41,9 +41,11 @@ impl PixelFormat {
 
 /// How Y'CbCr values map to RGB for the YUV formats.
 ///
-/// Camera ISPs almost always deliver BT.601 "video range" (Y in 16..235), which is also what
-/// OpenCV's `COLOR_YUV2RGB_NV12` assumes; HD pipelines sometimes use BT.709.
+/// Camera ISPs most often deliver BT.601 "video range" (Y in 16..235), which is also what
+/// OpenCV's `COLOR_YUV2RGB_NV12` assumes; HD pipelines use BT.709, and either may be full
+/// range (0..255): the ISP's or the V4L2 driver's colour settings say which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum YuvMatrix {
     /// ITU-R BT.601, Y in 16..235, chroma in 16..240.
     #[default]
@@ -52,6 +54,8 @@ pub enum YuvMatrix {
     Bt601Full,
     /// ITU-R BT.709, Y in 16..235, chroma in 16..240.
     Bt709Limited,
+    /// ITU-R BT.709, full 0..255 range.
+    Bt709Full,
 }
 
 impl YuvMatrix {
@@ -75,6 +79,9 @@ impl YuvMatrix {
                 0.532_909,
                 2.112_402,
             ),
+            // BT.709: Kr = 0.2126, Kb = 0.0722. R = Y + 2(1 - Kr) Cr, B = Y + 2(1 - Kb) Cb,
+            // G = Y - (2 Kb (1 - Kb) / Kg) Cb - (2 Kr (1 - Kr) / Kg) Cr, Kg = 1 - Kr - Kb.
+            YuvMatrix::Bt709Full => (y, 1.5748, 0.187_324, 0.468_124, 1.8556),
         };
         let clamp = |x: f32| x.clamp(0.0, 255.0);
         [
@@ -82,5 +89,80 @@ impl YuvMatrix {
             clamp(yy - gu * u - gv * v),
             clamp(yy + bu * u),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Y'CbCr of an R'G'B' colour (0..=255) by the definition in a standard: Y' = Kr R' +
+    /// (1 - Kr - Kb) G' + Kb B', Cb = (B' - Y') / (2 (1 - Kb)), Cr = (R' - Y') / (2 (1 - Kr)),
+    /// full range (offset 128 on chroma), rounded to 8 bits as a camera stores them.
+    fn encode_full(rgb: [f64; 3], kr: f64, kb: f64) -> (u8, u8, u8) {
+        let y = kr * rgb[0] + (1.0 - kr - kb) * rgb[1] + kb * rgb[2];
+        let cb = (rgb[2] - y) / (2.0 * (1.0 - kb)) + 128.0;
+        let cr = (rgb[0] - y) / (2.0 * (1.0 - kr)) + 128.0;
+        let q = |v: f64| v.round().clamp(0.0, 255.0) as u8;
+        (q(y), q(cb), q(cr))
+    }
+
+    /// Colours away from the gamut's edge, so that no channel clips.
+    const COLOURS: [[f64; 3]; 6] = [
+        [200.0, 100.0, 50.0],
+        [30.0, 160.0, 90.0],
+        [60.0, 70.0, 220.0],
+        [128.0, 128.0, 128.0],
+        [240.0, 230.0, 20.0],
+        [15.0, 10.0, 25.0],
+    ];
+
+    #[test]
+    fn bt709_full_range_decodes_what_the_bt709_definition_encodes() {
+        for rgb in COLOURS {
+            let (y, u, v) = encode_full(rgb, 0.2126, 0.0722);
+            let got = YuvMatrix::Bt709Full.to_rgb(y, u, v);
+            for c in 0..3 {
+                // Rounding Y', Cb and Cr to 8 bits moves a channel by at most
+                // 0.5 * (1 + 1.8556) < 1.5 levels.
+                assert!(
+                    (f64::from(got[c]) - rgb[c]).abs() < 1.5,
+                    "{rgb:?} -> ({y}, {u}, {v}) -> {got:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bt709_full_range_is_not_read_as_limited_range_or_as_bt601() {
+        // A full-range BT.709 frame read with another matrix comes out visibly wrong: the
+        // matrices differ where it matters.
+        let rgb = [200.0, 100.0, 50.0];
+        let (y, u, v) = encode_full(rgb, 0.2126, 0.0722);
+        for other in [
+            YuvMatrix::Bt709Limited,
+            YuvMatrix::Bt601Full,
+            YuvMatrix::Bt601Limited,
+        ] {
+            let got = other.to_rgb(y, u, v);
+            let off = (0..3)
+                .map(|c| (f64::from(got[c]) - rgb[c]).abs())
+                .fold(0.0, f64::max);
+            assert!(off > 5.0, "{other:?} decodes {rgb:?} to {got:?}");
+        }
+    }
+
+    #[test]
+    fn bt601_full_range_decodes_what_the_bt601_definition_encodes() {
+        for rgb in COLOURS {
+            let (y, u, v) = encode_full(rgb, 0.299, 0.114);
+            let got = YuvMatrix::Bt601Full.to_rgb(y, u, v);
+            for c in 0..3 {
+                assert!(
+                    (f64::from(got[c]) - rgb[c]).abs() < 1.5,
+                    "{rgb:?} -> {got:?}"
+                );
+            }
+        }
     }
 }

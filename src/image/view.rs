@@ -202,6 +202,11 @@ impl<'a> ImageView<'a> {
         self
     }
 
+    /// The matrix that converts this frame's Y'CbCr to RGB (unused for RGB and gray formats).
+    pub fn yuv_matrix(&self) -> YuvMatrix {
+        self.yuv
+    }
+
     /// Width in pixels.
     pub fn width(&self) -> u32 {
         self.width
@@ -325,5 +330,42 @@ impl<'a> ImageView<'a> {
             }
         }
         acc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 4x2 NV12 frame of one colour: Y', Cb, Cr everywhere.
+    fn nv12_of(y: u8, u: u8, v: u8) -> (Vec<u8>, Vec<u8>) {
+        (vec![y; 4 * 2], [u, v].repeat(2))
+    }
+
+    #[test]
+    fn a_full_range_bt709_frame_reads_as_its_rgb_with_the_full_range_matrix() {
+        // RGB (200, 100, 50) in full-range BT.709, from the standard's definition:
+        // Y' = 0.2126 R + 0.7152 G + 0.0722 B = 117.65, Cb = (B - Y') / 1.8556 + 128 = 91.5,
+        // Cr = (R - Y') / 1.5748 + 128 = 180.3, stored rounded.
+        let (y, uv) = nv12_of(118, 92, 180);
+        let frame = ImageView::nv12(&y, 4, &uv, 4, 4, 2)
+            .unwrap()
+            .with_yuv_matrix(YuvMatrix::Bt709Full);
+        assert_eq!(frame.yuv_matrix(), YuvMatrix::Bt709Full);
+        let mut row = [0.0f32; 12];
+        frame.read_row_rgb(1, &mut row);
+        for px in [frame.rgb_at(3, 1), [row[9], row[10], row[11]]] {
+            for (got, want) in px.iter().zip([200.0f32, 100.0, 50.0]) {
+                assert!((got - want).abs() < 1.5, "{px:?}");
+            }
+        }
+        // The same bytes read as limited range (the default) are another colour.
+        let limited = ImageView::nv12(&y, 4, &uv, 4, 4, 2).unwrap();
+        assert_eq!(limited.yuv_matrix(), YuvMatrix::Bt601Limited);
+        let other = limited.rgb_at(3, 1);
+        let off = (0..3)
+            .map(|c| (other[c] - [200.0, 100.0, 50.0][c]).abs())
+            .fold(0.0, f32::max);
+        assert!(off > 5.0, "{other:?}");
     }
 }

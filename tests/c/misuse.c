@@ -28,6 +28,44 @@ static uint8_t key[32];
 static char detector[1024], embedder[1024], vault_dir[1024], scratch[1024], copy_dir[1024];
 static const char *NOTICE = "Your face template opens this door until you ask us to delete it.";
 
+/* Every message the library logs comes here: counted by level, the last few kept, and each
+ * checked for subject ids (every subject this test names begins with "badge-"). */
+#define LOG_KEPT 8
+struct log_seen {
+    size_t messages, leaks, bad_levels, by_level[FG_LOG_DEBUG + 1];
+    char kept[LOG_KEPT][1024];
+    int next;
+    char leak[1024];
+};
+static struct log_seen log_seen;
+static void on_log(int32_t level, const char *message, void *user_data) {
+    struct log_seen *seen = user_data;
+    seen->messages++;
+    if (level < FG_LOG_ERROR || level > FG_LOG_DEBUG)
+        seen->bad_levels++;
+    else
+        seen->by_level[level]++;
+    snprintf(seen->kept[seen->next], sizeof seen->kept[0], "%d %s", (int)level, message);
+    seen->next = (seen->next + 1) % LOG_KEPT;
+    if (strstr(message, "badge-")) {
+        seen->leaks++;
+        snprintf(seen->leak, sizeof seen->leak, "%s", message);
+    }
+}
+static void log_forget(void) {
+    memset(log_seen.kept, 0, sizeof log_seen.kept);
+}
+/* Whether a message kept since log_forget() begins with the level and contains both texts. */
+static int logged(int level, const char *a, const char *b) {
+    char prefix[8];
+    snprintf(prefix, sizeof prefix, "%d ", level);
+    for (int i = 0; i < LOG_KEPT; i++)
+        if (strncmp(log_seen.kept[i], prefix, strlen(prefix)) == 0 &&
+            strstr(log_seen.kept[i], a) && strstr(log_seen.kept[i], b))
+            return 1;
+    return 0;
+}
+
 /* ---- one function per row ---- */
 static fg_face faces[8];
 static size_t count;
@@ -395,10 +433,10 @@ static fg_status status_str_minus_one(void) { return status_str_unknown(-1); }
 static fg_status status_str_12345(void) { return status_str_unknown(12345); }
 static fg_status status_str_int32_max(void) { return status_str_unknown(INT32_MAX); }
 static fg_status status_str_int32_min(void) { return status_str_unknown(INT32_MIN); }
-static fg_status status_str_gap(void) { return status_str_unknown(4); }
+static fg_status status_str_gap(void) { return status_str_unknown(5); }
 
 /* Detection never drops a face silently. Sentinel faces show whether anything was written. */
-static const fg_face SENTINEL = {.x = -7.0f, .score = -1.0f};
+static const fg_face SENTINEL = {.struct_size = sizeof(fg_face), .x = -7.0f, .score = -1.0f};
 static int untouched(const fg_face *f, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (memcmp(&f[i], &SENTINEL, sizeof SENTINEL) != 0)
@@ -419,7 +457,7 @@ static fg_status detect_pair_capacity_one(void) {
     return s;
 }
 static fg_status detect_pair_strongest_one(void) {
-    fg_face all[8];
+    fg_face all[8] = {{.struct_size = sizeof(fg_face)}};
     size_t n_all = 0, written = 0, found = 0;
     fg_status s = fg_detect(engine, &pair, all, 8, &n_all);
     if (s != FG_OK || n_all != 2)
@@ -675,7 +713,7 @@ static fg_status fmr_control_purpose(void) { return fmr("door\naccess", 1e-3); }
 static fg_status fmr_default(void) { return fmr("door-access", FG_DEFAULT_TARGET_FMR); }
 /* A refused rate leaves the purpose's threshold as it was. */
 static fg_status fmr_refused_keeps_threshold(void) {
-    fg_decision before, after;
+    fg_decision before = {.struct_size = sizeof before}, after = {.struct_size = sizeof after};
     fg_status s = fmr("door-access", FG_DEFAULT_TARGET_FMR);
     if (s == FG_OK)
         s = fg_vault_verify(vault, engine, &frame, &face, "door-access", NOTICE, "badge-1", &before);
@@ -797,12 +835,554 @@ static fg_status counter_untouched_vault_opens(void) {
     return fg_vault_open_with_counter(counted_dir, key, 32, &c, &new_vault);
 }
 
+/* ---- versions ---- */
+static fg_status version_check_ok(void) { return FG_VERSION_CHECK(); }
+static fg_status version_number_matches(void) {
+    return fg_version_number() == FG_VERSION_NUMBER ? FG_OK : FG_ERR_INTERNAL;
+}
+static fg_status version_newer_patch(void) {
+    return fg_check_version(FG_VERSION_MAJOR, FG_VERSION_MINOR, FG_VERSION_PATCH + 1);
+}
+static fg_status version_newer_minor(void) {
+    return fg_check_version(FG_VERSION_MAJOR, FG_VERSION_MINOR + 1, 0);
+}
+static fg_status version_newer_major(void) { return fg_check_version(FG_VERSION_MAJOR + 1, 0, 0); }
+/* While the major version is 0, an older minor version is another ABI too. */
+static fg_status version_older_line(void) {
+    return FG_VERSION_MAJOR == 0 ? fg_check_version(0, FG_VERSION_MINOR - 1, 0)
+                                 : fg_check_version(FG_VERSION_MAJOR - 1, 0, 0);
+}
+static fg_status version_logged(void) {
+    log_forget();
+    fg_status s = fg_check_version(FG_VERSION_MAJOR + 1, 0, 0);
+    return logged(FG_LOG_WARN, "fg_check_version: FG_ERR_VERSION", "the library is") ? s
+                                                                                     : FG_ERR_INTERNAL;
+}
+
+/* ---- struct_size: smaller is refused before anything is done, larger is a newer caller ---- */
+static fg_status image_zero_struct_size(void) {
+    fg_image i = frame;
+    i.struct_size = 0;
+    return with_image(i);
+}
+static fg_status image_short_struct_size(void) {
+    fg_image i = frame;
+    i.struct_size = sizeof i - 1;
+    return with_image(i);
+}
+/* A frame as a newer header might declare it: this version's fields, then more. */
+struct newer_image {
+    fg_image image;
+    uint64_t added;
+};
+static fg_status image_larger_struct_size(void) {
+    struct newer_image i = {.image = frame, .added = 0xFFFFFFFFFFFFFFFFu};
+    i.image.struct_size = sizeof i;
+    fg_status s = fg_detect(engine, &i.image, faces, 8, &count);
+    return s == FG_OK && count != 1 ? FG_ERR_INTERNAL : s;
+}
+static fg_status detect_faces_short_struct_size(void) {
+    faces[0] = SENTINEL;
+    faces[0].struct_size = sizeof(fg_face) - 4;
+    count = 12345;
+    fg_status s = fg_detect(engine, &frame, faces, 8, &count);
+    int untouched_ = faces[0].x == SENTINEL.x && count == 12345;
+    faces[0] = SENTINEL;
+    return untouched_ ? s : FG_ERR_INTERNAL;
+}
+/* A face array as a newer header might declare it: each element holds more. */
+struct newer_face {
+    fg_face face;
+    float added;
+};
+static fg_status detect_faces_larger_stride(void) {
+    struct newer_face wide[3];
+    for (int i = 0; i < 3; i++)
+        wide[i] = (struct newer_face){.face = SENTINEL, .added = 42.0f};
+    wide[0].face.struct_size = sizeof wide[0];
+    size_t n_wide = 0;
+    fg_status s = fg_detect(engine, &pair, &wide[0].face, 3, &n_wide);
+    if (s != FG_OK)
+        return s;
+    /* Two faces, at the caller's stride, each with the stride as its struct_size; the newer
+     * field and the third element untouched. */
+    int ok = n_wide == 2 && wide[0].face.struct_size == sizeof wide[0] &&
+             wide[1].face.struct_size == sizeof wide[0] && wide[0].face.score > 0.5f &&
+             wide[1].face.score > 0.5f && wide[0].added == 42.0f && wide[1].added == 42.0f &&
+             memcmp(&wide[2].face, &SENTINEL, sizeof SENTINEL) == 0;
+    return ok ? FG_OK : FG_ERR_INTERNAL;
+}
+/* Too many faces for the array, at a newer header's stride: the count a retry needs, and
+ * nothing written. */
+static fg_status detect_larger_stride_too_small(void) {
+    struct newer_face wide[1] = {{.face = SENTINEL, .added = 42.0f}};
+    wide[0].face.struct_size = sizeof wide[0];
+    size_t needed = 0;
+    fg_status s = fg_detect(engine, &pair, &wide[0].face, 1, &needed);
+    int untouched_ = wide[0].face.x == SENTINEL.x && wide[0].added == 42.0f;
+    return s == FG_ERR_BUFFER_TOO_SMALL && (needed != 2 || !untouched_) ? FG_ERR_INTERNAL : s;
+}
+static fg_status strongest_faces_short_struct_size(void) {
+    fg_face f[2] = {{.struct_size = 4}};
+    return fg_detect_strongest(engine, &frame, f, 2, &written_, &found_);
+}
+static fg_status quality_face_short_struct_size(void) {
+    fg_face f = face;
+    f.struct_size = sizeof f - 4;
+    quality.struct_size = sizeof quality;
+    return fg_face_quality(engine, &frame, &f, &quality);
+}
+static fg_status quality_image_short_struct_size(void) {
+    fg_image i = frame;
+    i.struct_size = 4;
+    quality.struct_size = sizeof quality;
+    return fg_face_quality(engine, &i, &face, &quality);
+}
+static fg_status enroll_face_short_struct_size(void) {
+    fg_face f = face;
+    f.struct_size = 0;
+    return fg_vault_enroll(vault, engine, &frame, &f, &handle);
+}
+static fg_status enroll_image_short_struct_size(void) {
+    fg_image i = frame;
+    i.struct_size = sizeof i - 8;
+    return fg_vault_enroll(vault, engine, &i, &face, &handle);
+}
+static fg_status identify_candidates_short_struct_size(void) {
+    fg_candidate c[2] = {{.struct_size = sizeof(fg_candidate) - 1}};
+    n = 12345;
+    fg_status s = fg_vault_identify(vault, engine, &frame, &face, "door-access", NOTICE, c, 2, &n);
+    return n != 12345 ? FG_ERR_INTERNAL : s;
+}
+static fg_status identify_face_short_struct_size(void) {
+    fg_face f = face;
+    f.struct_size = 1;
+    return fg_vault_identify(vault, engine, &frame, &f, "door-access", NOTICE, candidates, 4, &n);
+}
+/* Candidates written at the caller's stride, each carrying it. */
+struct newer_candidate {
+    fg_candidate candidate;
+    uint32_t added;
+};
+static fg_status identify_candidates_larger_stride(void) {
+    struct newer_candidate c[2];
+    memset(c, 0, sizeof c);
+    c[0].candidate.struct_size = sizeof c[0];
+    c[0].added = c[1].added = 7;
+    size_t k = 0;
+    fg_status s = fg_vault_identify(vault, engine, &frame, &face, "door-access", NOTICE,
+                                    &c[0].candidate, 2, &k);
+    if (s != FG_OK)
+        return s;
+    int ok = k >= 1 && c[0].candidate.struct_size == sizeof c[0] &&
+             strcmp(c[0].candidate.subject, "badge-1") == 0 && c[0].candidate.is_match &&
+             c[0].added == 7 && c[1].added == 7;
+    return ok ? FG_OK : FG_ERR_INTERNAL;
+}
+static fg_status verify_decision_short_struct_size(void) {
+    fg_decision d = {.struct_size = sizeof d - 4, .score = -7.0f};
+    fg_status s = fg_vault_verify(vault, engine, &frame, &face, "door-access", NOTICE, "badge-1", &d);
+    return d.score != -7.0f ? FG_ERR_INTERNAL : s;
+}
+static fg_status verify_face_short_struct_size(void) {
+    fg_face f = face;
+    f.struct_size = 0;
+    return fg_vault_verify(vault, engine, &frame, &f, "door-access", NOTICE, "badge-1", &decision);
+}
+static fg_status fused_mixed_struct_sizes(void) {
+    fg_image images[2] = {frame, frame};
+    fg_face fs[2] = {face, face};
+    fs[1].struct_size = sizeof(fg_face) + 4; /* not the stride element 0 gives */
+    return fg_vault_enroll_fused(vault, engine, images, fs, 2, &handle);
+}
+static fg_status fused_image_short_struct_size(void) {
+    fg_image images[2] = {frame, frame};
+    fg_face fs[2] = {face, face};
+    images[0].struct_size = 8;
+    return fg_vault_enroll_fused(vault, engine, images, fs, 2, &handle);
+}
+
+/* ---- colour of a YUV frame ---- */
+static fg_status image_unknown_color(void) {
+    fg_image i = frame;
+    i.color = 4;
+    return with_image(i);
+}
+static fg_status image_huge_color(void) {
+    fg_image i = frame;
+    i.color = UINT32_MAX;
+    return with_image(i);
+}
+/* Full-range BT.709 is taken, and the face still found (each value's matrix is checked by
+ * faceguard-c's unit tests). */
+static fg_status image_bt709_full(void) {
+    fg_image i = frame;
+    i.color = FG_COLOR_BT709_FULL;
+    fg_status s = with_image(i);
+    return s == FG_OK && count != 1 ? FG_ERR_INTERNAL : s;
+}
+/* Colour is checked for RGB frames too, though unused there. */
+static fg_status image_rgb_unknown_color(void) {
+    static uint8_t rgb[64 * 48 * 3];
+    fg_image i = {.struct_size = sizeof i, .format = FG_PIXEL_RGB8, .color = 9, .width = 64,
+                  .height = 48, .planes = {rgb}, .plane_len = {sizeof rgb}, .stride = {64 * 3}};
+    return with_image(i);
+}
+
+/* ---- the match threshold ---- */
+static fg_status threshold_null_vault(void) { return fg_vault_set_threshold(NULL, "door-access", 0.5f); }
+static fg_status threshold_null_purpose(void) { return fg_vault_set_threshold(vault, NULL, 0.5f); }
+static fg_status threshold_nan(void) { return fg_vault_set_threshold(vault, "door-access", NAN); }
+static fg_status threshold_infinite(void) {
+    return fg_vault_set_threshold(vault, "door-access", INFINITY);
+}
+static fg_status threshold_above_one(void) { return fg_vault_set_threshold(vault, "door-access", 1.5f); }
+static fg_status threshold_below_minus_one(void) {
+    return fg_vault_set_threshold(vault, "door-access", -1.01f);
+}
+static fg_status threshold_empty_purpose(void) { return fg_vault_set_threshold(vault, "", 0.5f); }
+/* The threshold decides: 0.999 turns badge-1's own face away (seen 4 px to the right, so that
+ * it scores a little below 1; the next row shows a low threshold letting it in); then the
+ * default operating point is restored for the rows after this one. */
+static fg_status threshold_decides(void) {
+    fg_decision strict = {.struct_size = sizeof strict};
+    fg_face moved = face;
+    for (int i = 0; i < 10; i += 2)
+        moved.landmarks[i] += 4.0f;
+    moved.x += 4.0f;
+    fg_status s = fg_vault_set_threshold(vault, "door-access", 0.999f);
+    if (s == FG_OK)
+        s = fg_vault_verify(vault, engine, &frame, &moved, "door-access", NOTICE, "badge-1", &strict);
+    fg_status restored = fg_vault_set_target_fmr(vault, engine, "door-access", FG_DEFAULT_TARGET_FMR);
+    if (s != FG_OK)
+        return s;
+    int ok = strict.threshold == 0.999f && !strict.is_match && strict.score > 0.5f;
+    if (!ok)
+        printf("     score %.4f\n", strict.score);
+    return ok ? restored : FG_ERR_INTERNAL;
+}
+
+/* A refused threshold leaves the one set before. */
+static fg_status threshold_refused_keeps_the_last(void) {
+    fg_decision d = {.struct_size = sizeof d};
+    if (fg_vault_set_threshold(vault, "door-access", 0.25f) != FG_OK)
+        return FG_ERR_INTERNAL;
+    fg_status s = fg_vault_set_threshold(vault, "door-access", NAN);
+    fg_status v = fg_vault_verify(vault, engine, &frame, &face, "door-access", NOTICE, "badge-1", &d);
+    fg_status restored = fg_vault_set_target_fmr(vault, engine, "door-access", FG_DEFAULT_TARGET_FMR);
+    return v == FG_OK && restored == FG_OK && d.threshold == 0.25f && d.is_match ? s
+                                                                              : FG_ERR_INTERNAL;
+}
+
+/* ---- detector settings and the detection-only engine ---- */
+static fg_engine_options options_default(void) {
+    fg_engine_options o = {.struct_size = sizeof o};
+    return fg_engine_options_default(&o) == FG_OK ? o : (fg_engine_options){0};
+}
+static fg_status options_default_values(void) {
+    fg_engine_options o = options_default();
+    int ok = o.struct_size == sizeof o && o.score_threshold == 0.6f && o.nms_threshold == 0.3f &&
+             o.max_side == 640 && o.min_face == 0 && o.max_faces == FG_MAX_FACES;
+    return ok ? FG_OK : FG_ERR_INTERNAL;
+}
+static fg_status options_default_null(void) { return fg_engine_options_default(NULL); }
+static fg_status options_default_short(void) {
+    fg_engine_options o;
+    memset(&o, 0xAB, sizeof o);
+    o.struct_size = sizeof o - 4;
+    fg_status s = fg_engine_options_default(&o);
+    return o.max_side != 0xABABABABu ? FG_ERR_INTERNAL : s;
+}
+static fg_status with_options(fg_engine_options o) {
+    return fg_engine_new_with_options(detector, embedder, &o, &new_engine);
+}
+static fg_status options_short_struct_size(void) {
+    fg_engine_options o = options_default();
+    o.struct_size = 4;
+    return with_options(o);
+}
+static fg_status options_nan_score(void) {
+    fg_engine_options o = options_default();
+    o.score_threshold = NAN;
+    return with_options(o);
+}
+static fg_status options_score_above_one(void) {
+    fg_engine_options o = options_default();
+    o.score_threshold = 1.5f;
+    return with_options(o);
+}
+static fg_status options_nan_nms(void) {
+    fg_engine_options o = options_default();
+    o.nms_threshold = NAN;
+    return with_options(o);
+}
+static fg_status options_tiny_max_side(void) {
+    fg_engine_options o = options_default();
+    o.max_side = 16;
+    return with_options(o);
+}
+static fg_status options_huge_max_side(void) {
+    fg_engine_options o = options_default();
+    o.max_side = 100000;
+    return with_options(o);
+}
+static fg_status options_zero_max_faces(void) {
+    fg_engine_options o = options_default();
+    o.max_faces = 0;
+    return with_options(o);
+}
+static fg_status options_too_many_faces(void) {
+    fg_engine_options o = options_default();
+    o.max_faces = FG_MAX_FACES + 1;
+    return with_options(o);
+}
+static fg_status options_huge_min_face(void) {
+    fg_engine_options o = options_default();
+    o.min_face = 16385;
+    return with_options(o);
+}
+/* A bad option is refused before any model is read: even with no model there. */
+static fg_status options_checked_before_models(void) {
+    fg_engine_options o = options_default();
+    o.score_threshold = -0.1f;
+    return fg_engine_new_with_options("/nonexistent/yunet.onnx", NULL, &o, &new_engine);
+}
+static fg_status options_null_detector(void) {
+    return fg_engine_new_with_options(NULL, embedder, NULL, &new_engine);
+}
+static fg_status options_null_out(void) {
+    return fg_engine_new_with_options(detector, embedder, NULL, NULL);
+}
+static size_t faces_found_with(fg_engine_options o, const fg_image *image) {
+    fg_engine *e = NULL;
+    size_t k = 0;
+    fg_face f[8] = {{.struct_size = sizeof(fg_face)}};
+    if (fg_engine_new_with_options(detector, NULL, &o, &e) != FG_OK ||
+        fg_detect(e, image, f, 8, &k) != FG_OK)
+        k = 999;
+    fg_engine_free(e);
+    return k;
+}
+/* The smallest face: above the frame's face, it is dropped (below, kept: the next rows). */
+static fg_status options_min_face_drops(void) {
+    fg_engine_options o = options_default();
+    float side = face.width < face.height ? face.width : face.height;
+    o.min_face = (uint32_t)(side * 1.25f) + 1;
+    return faces_found_with(o, &frame) == 0 ? FG_OK : FG_ERR_INTERNAL;
+}
+static fg_engine *detector_only;
+/* A detection-only engine, with a smallest face below the frame's and one face at most: the
+ * frame's face found as the full engine finds it, one of the pair's two. */
+static fg_status detection_only_engine(void) {
+    fg_engine_options o = options_default();
+    float side = face.width < face.height ? face.width : face.height;
+    o.min_face = (uint32_t)(side * 0.8f);
+    o.max_faces = 1;
+    fg_status s = fg_engine_new_with_options(detector, NULL, &o, &detector_only);
+    if (s != FG_OK)
+        return s;
+    fg_face f[2] = {{.struct_size = sizeof(fg_face)}}, g[1] = {{.struct_size = sizeof(fg_face)}};
+    size_t k = 0, in_pair = 0;
+    if ((s = fg_detect(detector_only, &frame, f, 2, &k)) != FG_OK ||
+        (s = fg_detect(detector_only, &pair, g, 1, &in_pair)) != FG_OK)
+        return s;
+    return k == 1 && f[0].x == face.x && f[0].score == face.score && in_pair == 1
+               ? FG_OK
+               : FG_ERR_INTERNAL;
+}
+static fg_status detection_only_quality(void) {
+    quality.struct_size = sizeof quality;
+    fg_status s = fg_face_quality(detector_only, &frame, &face, &quality);
+    return s == FG_OK && (quality.enrolment != FG_OK || quality.eye_distance_px < 32.0f)
+               ? FG_ERR_INTERNAL
+               : s;
+}
+static fg_status detection_only_enroll(void) {
+    uint64_t c;
+    fg_consent_handle hc;
+    if (fg_vault_grant(vault, "door-access", "badge-8", NOTICE, 3600, &c, &hc) != FG_OK)
+        return FG_ERR_INTERNAL;
+    fg_status s = fg_vault_enroll(vault, detector_only, &frame, &face, &hc);
+    fg_vault_revoke(vault, c);
+    return s;
+}
+static fg_status detection_only_fused(void) {
+    return fg_vault_enroll_fused(vault, detector_only, &frame, &face, 1, &handle);
+}
+static fg_status detection_only_identify(void) {
+    n = 12345;
+    fg_status s = fg_vault_identify(vault, detector_only, &frame, &face, "door-access", NOTICE,
+                                    candidates, 4, &n);
+    return n != 12345 ? FG_ERR_INTERNAL : s;
+}
+static fg_status detection_only_verify(void) {
+    return fg_vault_verify(vault, detector_only, &frame, &face, "door-access", NOTICE, "badge-1",
+                           &decision);
+}
+static fg_status detection_only_target_fmr(void) {
+    return fg_vault_set_target_fmr(vault, detector_only, "door-access", 1e-3);
+}
+static fg_status detection_only_free(void) {
+    fg_engine_free(detector_only);
+    detector_only = NULL;
+    return FG_OK;
+}
+static fg_status memory_detection_only(void) {
+    size_t dl = 0;
+    uint8_t *d = slurp(detector, &dl);
+    fg_status s = d ? fg_engine_new_from_memory_with_options(d, dl, NULL, 0, NULL, NULL, &new_engine)
+                    : FG_ERR_INTERNAL;
+    free(d);
+    return s;
+}
+static fg_status memory_null_embedder_with_length(void) {
+    static const uint8_t junk[8] = {0};
+    return fg_engine_new_from_memory_with_options(junk, sizeof junk, NULL, 8, NULL, NULL,
+                                                  &new_engine);
+}
+static fg_status memory_null_embedder_with_spec(void) {
+    static const uint8_t junk[8] = {0};
+    return fg_engine_new_from_memory_with_options(junk, sizeof junk, NULL, 0, "{}", NULL,
+                                                  &new_engine);
+}
+static fg_status memory_options_short(void) {
+    static const uint8_t junk[8] = {0};
+    fg_engine_options o = options_default();
+    o.struct_size = 0;
+    return fg_engine_new_from_memory_with_options(junk, sizeof junk, NULL, 0, NULL, &o,
+                                                  &new_engine);
+}
+
+/* ---- what opening a vault repaired ---- */
+static fg_recovery_report report;
+static fg_status recovery_of(const fg_vault *v) {
+    memset(&report, 0xEE, sizeof report);
+    report.struct_size = sizeof report;
+    return fg_vault_recovery(v, &report);
+}
+static fg_status recovery_created(void) {
+    fg_status s = recovery_of(vault); /* made by fg_vault_create: nothing to recover */
+    int zero = report.struct_size == sizeof report && !report.rolled_forward &&
+               !report.counter_advanced && report.torn_bytes == 0 &&
+               report.leftovers_removed == 0 && report.keys_destroyed == 0 &&
+               report.stale_key_files == 0 && report.templates_loaded == 0 &&
+               report.templates_erased == 0 && report.clock_behind_secs == 0;
+    return s == FG_OK && !zero ? FG_ERR_INTERNAL : s;
+}
+static fg_status recovery_of_a_copy(void) {
+    fg_status s = fg_vault_open(copy_of_vault(), key, 32, &new_vault);
+    if (s == FG_OK)
+        s = recovery_of(new_vault);
+    return s == FG_OK && (report.templates_loaded < 1 || report.torn_bytes != 0 ||
+                          report.rolled_forward)
+               ? FG_ERR_INTERNAL
+               : s;
+}
+/* A power cut mid-append leaves a torn entry: opening cuts it, says so, and logs it. */
+static fg_status recovery_torn_write(void) {
+    char path[2048];
+    const char *dir = copy_of_vault();
+    snprintf(path, sizeof path, "%s/journal", dir);
+    FILE *f = fopen(path, "ab");
+    if (!f)
+        return FG_ERR_INTERNAL;
+    fwrite("\x01\x02\x03\x04\x05\x06\x07", 1, 7, f);
+    fclose(f);
+    log_forget();
+    fg_status s = fg_vault_open(dir, key, 32, &new_vault);
+    if (s == FG_OK)
+        s = recovery_of(new_vault);
+    if (s != FG_OK)
+        return s;
+    int ok = report.torn_bytes == 7 && logged(FG_LOG_WARN, "fg_vault_open: recovered", "cut 7 bytes") &&
+             logged(FG_LOG_INFO, "fg_vault_open: vault opened", "templates");
+    return ok ? FG_OK : FG_ERR_INTERNAL;
+}
+static fg_status recovery_null_vault(void) { return recovery_of(NULL); }
+static fg_status recovery_null_out(void) { return fg_vault_recovery(vault, NULL); }
+static fg_status recovery_short_struct_size(void) {
+    memset(&report, 0xEE, sizeof report);
+    report.struct_size = sizeof report - 8;
+    fg_status s = fg_vault_recovery(vault, &report);
+    return report.clock_behind_secs != 0xEEEEEEEEEEEEEEEEu ? FG_ERR_INTERNAL : s;
+}
+
+/* ---- the log callback ---- */
+static fg_status log_unknown_level(void) { return fg_set_log_callback(on_log, &log_seen, 5); }
+static fg_status log_zero_level(void) { return fg_set_log_callback(on_log, &log_seen, 0); }
+/* A failure is logged with the detail its status loses (here: the Rust error's message). */
+static fg_status log_failure_detail(void) {
+    log_forget();
+    fg_status s = fg_vault_open("/nonexistent/vault", key, 32, &new_vault);
+    return logged(FG_LOG_WARN, "fg_vault_open: FG_ERR_NO_VAULT (34)", "no faceguard vault in /nonexistent/vault")
+               ? s
+               : FG_ERR_INTERNAL;
+}
+static fg_status log_error_level(void) {
+    log_forget();
+    uint8_t wrong[32] = {0};
+    fg_status s = fg_vault_open(copy_of_vault(), wrong, sizeof wrong, &new_vault);
+    return logged(FG_LOG_ERROR, "fg_vault_open: FG_ERR_WRONG_KEY", "another key") ? s : FG_ERR_INTERNAL;
+}
+/* A subject's id never reaches the log, whatever happens to it. */
+static fg_status log_never_names_the_subject(void) {
+    const char *who = "badge-Zq7-private";
+    uint64_t c;
+    fg_consent_handle hc;
+    size_t revoked = 0;
+    size_t before = log_seen.messages;
+    fg_status s = fg_vault_grant(vault, "door-access", who, NOTICE, 3600, &c, &hc);
+    if (s == FG_OK)
+        s = fg_vault_enroll(vault, engine, &frame, &face, &hc);
+    if (s != FG_OK)
+        return FG_ERR_INTERNAL;
+    /* Failures that concern them: a revocation, then calls after it (a verification of a
+     * subject not enrolled is the row "verify: subject not enrolled"). */
+    if (fg_vault_revoke_subject(vault, who, &revoked) != FG_OK ||
+        fg_vault_revoke_subject(vault, who, &revoked) != FG_ERR_UNKNOWN_SUBJECT ||
+        fg_vault_enroll(vault, engine, &frame, &face, &hc) != FG_ERR_CONSENT_REVOKED ||
+        fg_vault_grant(vault, "door-access", who, NOTICE, 0, &c, &hc) != FG_ERR_CONSENT_INVALID ||
+        fg_vault_compact(vault, &purged) != FG_OK)
+        return FG_ERR_INTERNAL;
+    /* They were logged (the callback checks each for "badge-"), the compaction at INFO. */
+    return log_seen.messages >= before + 4 && log_seen.leaks == 0 ? FG_OK : FG_ERR_INTERNAL;
+}
+/* NULL turns logging off; the callback is set again for the rest of the test. */
+static fg_status log_off(void) {
+    fg_status s = fg_set_log_callback(NULL, NULL, 0);
+    size_t before = log_seen.messages;
+    fg_detect(NULL, &frame, faces, 8, &count);
+    fg_status again = fg_set_log_callback(on_log, &log_seen, FG_LOG_DEBUG);
+    if (s != FG_OK || again != FG_OK || log_seen.messages != before)
+        return FG_ERR_INTERNAL;
+    return FG_OK;
+}
+/* Only messages at or below max_level arrive. */
+static fg_status log_max_level(void) {
+    fg_status s = fg_set_log_callback(on_log, &log_seen, FG_LOG_ERROR);
+    size_t before = log_seen.messages;
+    fg_detect(NULL, &frame, faces, 8, &count); /* a WARN */
+    size_t after_warn = log_seen.messages;
+    fg_vault_open("/nonexistent/vault", key, 32, &new_vault); /* a WARN too */
+    fg_status again = fg_set_log_callback(on_log, &log_seen, FG_LOG_DEBUG);
+    if (s != FG_OK || again != FG_OK || after_warn != before || log_seen.messages != before)
+        return FG_ERR_INTERNAL;
+    return FG_OK;
+}
+
 static const struct row ROWS[] = {
+    {"version: FG_VERSION_CHECK()", FG_OK, version_check_ok},
+    {"version: fg_version_number() = FG_VERSION_NUMBER", FG_OK, version_number_matches},
+    {"version: a newer patch's header", FG_ERR_VERSION, version_newer_patch},
+    {"version: a newer minor's header", FG_ERR_VERSION, version_newer_minor},
+    {"version: a newer major's header", FG_ERR_VERSION, version_newer_major},
+    {"version: an older line's header (0.x: minor)", FG_ERR_VERSION, version_older_line},
+    {"version: the refusal is logged", FG_ERR_VERSION, version_logged},
     {"status str: -1", FG_OK, status_str_minus_one},
     {"status str: 12345", FG_OK, status_str_12345},
     {"status str: INT32_MAX", FG_OK, status_str_int32_max},
     {"status str: INT32_MIN", FG_OK, status_str_int32_min},
-    {"status str: 4 (between groups)", FG_OK, status_str_gap},
+    {"status str: 5 (between groups)", FG_OK, status_str_gap},
     {"engine: NULL detector path", FG_ERR_NULL_POINTER, engine_null_detector},
     {"engine: NULL embedder path", FG_ERR_NULL_POINTER, engine_null_embedder},
     {"engine: NULL out", FG_ERR_NULL_POINTER, engine_null_out},
@@ -844,6 +1424,20 @@ static const struct row ROWS[] = {
     {"image: odd height for NV12", FG_ERR_IMAGE, image_odd_height},
     {"image: 2^30 x 2^30", FG_ERR_IMAGE, image_huge},
     {"image: huge stride", FG_ERR_IMAGE, image_huge_stride},
+    {"image: struct_size 0", FG_ERR_INVALID_ARGUMENT, image_zero_struct_size},
+    {"image: struct_size one byte short", FG_ERR_INVALID_ARGUMENT, image_short_struct_size},
+    {"image: a newer header's larger struct", FG_OK, image_larger_struct_size},
+    {"image: unknown color 4", FG_ERR_INVALID_ARGUMENT, image_unknown_color},
+    {"image: color UINT32_MAX", FG_ERR_INVALID_ARGUMENT, image_huge_color},
+    {"image: FG_COLOR_BT709_FULL finds the face", FG_OK, image_bt709_full},
+    {"image: RGB frame, unknown color", FG_ERR_INVALID_ARGUMENT, image_rgb_unknown_color},
+    {"detect: faces[0].struct_size short (untouched)", FG_ERR_INVALID_ARGUMENT,
+     detect_faces_short_struct_size},
+    {"detect: a newer header's larger faces (stride)", FG_OK, detect_faces_larger_stride},
+    {"detect: newer stride, room for 1 (count = 2)", FG_ERR_BUFFER_TOO_SMALL,
+     detect_larger_stride_too_small},
+    {"detect strongest: faces[0].struct_size short", FG_ERR_INVALID_ARGUMENT,
+     strongest_faces_short_struct_size},
     {"vault open: a copy, right key", FG_OK, vault_open_copy},
     {"vault open: while open in another handle", FG_ERR_VAULT_BUSY, vault_open_busy},
     {"vault open: wrong key", FG_ERR_WRONG_KEY, vault_open_wrong_key},
@@ -903,6 +1497,74 @@ static const struct row ROWS[] = {
     {"target fmr: purpose with a newline", FG_ERR_CONSENT_INVALID, fmr_control_purpose},
     {"target fmr: FG_DEFAULT_TARGET_FMR", FG_OK, fmr_default},
     {"target fmr: refused, threshold kept", FG_ERR_UNCALIBRATED, fmr_refused_keeps_threshold},
+    {"quality: face struct_size short", FG_ERR_INVALID_ARGUMENT, quality_face_short_struct_size},
+    {"quality: image struct_size short", FG_ERR_INVALID_ARGUMENT, quality_image_short_struct_size},
+    {"enroll: face struct_size 0", FG_ERR_INVALID_ARGUMENT, enroll_face_short_struct_size},
+    {"enroll: image struct_size short", FG_ERR_INVALID_ARGUMENT, enroll_image_short_struct_size},
+    {"identify: candidates[0].struct_size short", FG_ERR_INVALID_ARGUMENT,
+     identify_candidates_short_struct_size},
+    {"identify: face struct_size short", FG_ERR_INVALID_ARGUMENT, identify_face_short_struct_size},
+    {"identify: a newer header's larger candidates", FG_OK, identify_candidates_larger_stride},
+    {"verify: decision struct_size short", FG_ERR_INVALID_ARGUMENT,
+     verify_decision_short_struct_size},
+    {"verify: face struct_size 0", FG_ERR_INVALID_ARGUMENT, verify_face_short_struct_size},
+    {"enroll fused: faces of two struct_sizes", FG_ERR_INVALID_ARGUMENT, fused_mixed_struct_sizes},
+    {"enroll fused: images[0].struct_size short", FG_ERR_INVALID_ARGUMENT,
+     fused_image_short_struct_size},
+    {"threshold: NULL vault", FG_ERR_NULL_POINTER, threshold_null_vault},
+    {"threshold: NULL purpose", FG_ERR_NULL_POINTER, threshold_null_purpose},
+    {"threshold: NaN", FG_ERR_INVALID_ARGUMENT, threshold_nan},
+    {"threshold: infinity", FG_ERR_INVALID_ARGUMENT, threshold_infinite},
+    {"threshold: 1.5", FG_ERR_INVALID_ARGUMENT, threshold_above_one},
+    {"threshold: -1.01", FG_ERR_INVALID_ARGUMENT, threshold_below_minus_one},
+    {"threshold: empty purpose", FG_ERR_CONSENT_INVALID, threshold_empty_purpose},
+    {"threshold: 0.999 refuses the face", FG_OK, threshold_decides},
+    {"threshold: 0.25 accepts it, NaN refused", FG_ERR_INVALID_ARGUMENT,
+     threshold_refused_keeps_the_last},
+    {"engine options: the defaults", FG_OK, options_default_values},
+    {"engine options default: NULL", FG_ERR_NULL_POINTER, options_default_null},
+    {"engine options default: struct_size short", FG_ERR_INVALID_ARGUMENT, options_default_short},
+    {"engine options: struct_size short", FG_ERR_INVALID_ARGUMENT, options_short_struct_size},
+    {"engine options: NaN score threshold", FG_ERR_INVALID_ARGUMENT, options_nan_score},
+    {"engine options: score threshold 1.5", FG_ERR_INVALID_ARGUMENT, options_score_above_one},
+    {"engine options: NaN NMS threshold", FG_ERR_INVALID_ARGUMENT, options_nan_nms},
+    {"engine options: max_side 16", FG_ERR_INVALID_ARGUMENT, options_tiny_max_side},
+    {"engine options: max_side 100000", FG_ERR_INVALID_ARGUMENT, options_huge_max_side},
+    {"engine options: max_faces 0", FG_ERR_INVALID_ARGUMENT, options_zero_max_faces},
+    {"engine options: max_faces FG_MAX_FACES + 1", FG_ERR_INVALID_ARGUMENT, options_too_many_faces},
+    {"engine options: min_face 16385", FG_ERR_INVALID_ARGUMENT, options_huge_min_face},
+    {"engine options: checked before the models", FG_ERR_INVALID_ARGUMENT,
+     options_checked_before_models},
+    {"engine options: NULL detector path", FG_ERR_NULL_POINTER, options_null_detector},
+    {"engine options: NULL out", FG_ERR_NULL_POINTER, options_null_out},
+    {"engine options: min_face above the face drops it", FG_OK, options_min_face_drops},
+    {"detection only, min_face, max_faces 1: detects", FG_OK, detection_only_engine},
+    {"detection only: quality", FG_OK, detection_only_quality},
+    {"detection only: enroll", FG_ERR_NO_EMBEDDER, detection_only_enroll},
+    {"detection only: enroll fused", FG_ERR_NO_EMBEDDER, detection_only_fused},
+    {"detection only: identify", FG_ERR_NO_EMBEDDER, detection_only_identify},
+    {"detection only: verify", FG_ERR_NO_EMBEDDER, detection_only_verify},
+    {"detection only: target fmr", FG_ERR_NO_EMBEDDER, detection_only_target_fmr},
+    {"detection only: free", FG_OK, detection_only_free},
+    {"engine from memory: detection only", FG_OK, memory_detection_only},
+    {"engine from memory: NULL embedder, length 8", FG_ERR_INVALID_ARGUMENT,
+     memory_null_embedder_with_length},
+    {"engine from memory: NULL embedder, a spec", FG_ERR_INVALID_ARGUMENT,
+     memory_null_embedder_with_spec},
+    {"engine from memory: options struct_size 0", FG_ERR_INVALID_ARGUMENT, memory_options_short},
+    {"recovery: a vault just created", FG_OK, recovery_created},
+    {"recovery: a copy opened", FG_OK, recovery_of_a_copy},
+    {"recovery: a torn write cut and logged", FG_OK, recovery_torn_write},
+    {"recovery: NULL vault", FG_ERR_NULL_POINTER, recovery_null_vault},
+    {"recovery: NULL out", FG_ERR_NULL_POINTER, recovery_null_out},
+    {"recovery: struct_size short", FG_ERR_INVALID_ARGUMENT, recovery_short_struct_size},
+    {"log: max_level 5", FG_ERR_INVALID_ARGUMENT, log_unknown_level},
+    {"log: max_level 0", FG_ERR_INVALID_ARGUMENT, log_zero_level},
+    {"log: a failure with its detail", FG_ERR_NO_VAULT, log_failure_detail},
+    {"log: a wrong key at ERROR", FG_ERR_WRONG_KEY, log_error_level},
+    {"log: never names the subject", FG_OK, log_never_names_the_subject},
+    {"log: NULL callback turns it off", FG_OK, log_off},
+    {"log: nothing above max_level", FG_OK, log_max_level},
     {"identify: NULL candidates", FG_ERR_NULL_POINTER, identify_null_candidates},
     {"identify: zero capacity", FG_ERR_INVALID_ARGUMENT, identify_zero_capacity},
     {"identify: NULL notice", FG_ERR_NULL_POINTER, identify_null_notice},
@@ -998,7 +1660,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     fclose(in);
-    frame = (fg_image){.format = FG_PIXEL_NV12, .width = w, .height = h,
+    frame = (fg_image){.struct_size = sizeof(fg_image), .format = FG_PIXEL_NV12, .width = w,
+                       .height = h,
                        .planes = {pixels, pixels + ys * h, NULL},
                        .plane_len = {ys * h, uvs * h / 2, 0},
                        .stride = {ys, uvs, 0}};
@@ -1015,15 +1678,29 @@ int main(int argc, char **argv) {
     for (uint32_t r = 0; r < h / 2; r++)
         for (int copy = 0; copy < 2; copy++)
             memcpy(pair_pixels + pys * h + r * puvs + copy * w, pixels + ys * h + r * uvs, w);
-    pair = (fg_image){.format = FG_PIXEL_NV12, .width = 2 * w, .height = h,
+    pair = (fg_image){.struct_size = sizeof(fg_image), .format = FG_PIXEL_NV12,
+                      .width = 2 * w, .height = h,
                       .planes = {pair_pixels, pair_pixels + pys * h, NULL},
                       .plane_len = {pys * h, puvs * h / 2, 0},
                       .stride = {pys, puvs, 0}};
     for (int i = 0; i < 32; i++)
         key[i] = (uint8_t)(i * 7 + 1);
 
-    /* The setup every row relies on: an engine, a vault, one person enrolled. */
+    /* The setup every row relies on: the library is this header's version; every message it
+     * logs is checked; an engine, a vault, one person enrolled. */
     fg_status s;
+    if ((s = FG_VERSION_CHECK()) != FG_OK) {
+        fprintf(stderr, "faceguard %s: %s\n", fg_version(), fg_status_str(s));
+        return 1;
+    }
+    if ((s = fg_set_log_callback(on_log, &log_seen, FG_LOG_DEBUG)) != FG_OK) {
+        fprintf(stderr, "log callback: %s\n", fg_status_str(s));
+        return 1;
+    }
+    face.struct_size = sizeof face;
+    faces[0].struct_size = sizeof faces[0];
+    candidates[0].struct_size = sizeof candidates[0];
+    decision.struct_size = sizeof decision;
     if ((s = fg_engine_new(detector, embedder, &engine)) != FG_OK ||
         (s = fg_detect(engine, &frame, &face, 1, &count)) != FG_OK || count != 1 ||
         (s = fg_vault_create(vault_dir, key, 32, &vault)) != FG_OK ||
@@ -1053,10 +1730,10 @@ int main(int argc, char **argv) {
     }
     /* Every status has its own message, and none of them is the one for unknown codes. */
     const fg_status all[] = {FG_OK, FG_ERR_NULL_POINTER, FG_ERR_INVALID_ARGUMENT,
-                             FG_ERR_BUFFER_TOO_SMALL, FG_ERR_IMAGE, FG_ERR_MODEL,
+                             FG_ERR_BUFFER_TOO_SMALL, FG_ERR_VERSION, FG_ERR_IMAGE, FG_ERR_MODEL,
                              FG_ERR_INFERENCE, FG_ERR_FACE_TOO_SMALL, FG_ERR_FACE_BLURRED,
                              FG_ERR_FACE_EXPOSURE, FG_ERR_FACE_POSE, FG_ERR_UNCALIBRATED,
-                             FG_ERR_CONSENT_REVOKED, FG_ERR_CONSENT_EXPIRED,
+                             FG_ERR_NO_EMBEDDER, FG_ERR_CONSENT_REVOKED, FG_ERR_CONSENT_EXPIRED,
                              FG_ERR_CONSENT_UNKNOWN, FG_ERR_PURPOSE_MISMATCH,
                              FG_ERR_UNKNOWN_SUBJECT, FG_ERR_CONSENT_INVALID,
                              FG_ERR_MODEL_MISMATCH, FG_ERR_CLOCK_BEHIND, FG_ERR_WRONG_KEY,
@@ -1081,6 +1758,19 @@ int main(int argc, char **argv) {
     fg_engine_free(engine);
     free(pixels);
     free(pair_pixels);
+    /* The log: messages of every level arrived, and not one named a person. */
+    fg_set_log_callback(NULL, NULL, 0);
+    for (int level = FG_LOG_ERROR; level <= FG_LOG_DEBUG; level++)
+        if (log_seen.by_level[level] == 0) {
+            printf("FAIL no log message at level %d\n", level);
+            failures++;
+        }
+    if (log_seen.leaks) {
+        printf("FAIL %zu log messages named a subject, e.g. \"%s\"\n", log_seen.leaks,
+               log_seen.leak);
+        failures++;
+    }
+    printf("%zu log messages, none naming a subject\n", log_seen.messages);
     printf("%zu rows, %d failures\n", sizeof ROWS / sizeof ROWS[0], failures);
     return failures == 0 ? 0 : 1;
 }

@@ -3,16 +3,16 @@
 //! file to an older copy is detected.
 
 use std::ffi::{c_int, c_void};
-use std::mem::{offset_of, size_of};
+use std::mem::offset_of;
 
 use fg::vault::{MonotonicCounter, VaultError};
 
-use crate::status::fg_status::{self, *};
+use crate::guard::{self, Failure, Versioned};
+use crate::status::fg_status::*;
 
 /// A monotonic counter kept outside the flash the vault lives on.
 ///
-/// Set `struct_size` to `sizeof(fg_counter)`: the structure may grow in later versions, and the
-/// library reads only the fields the given size covers. `read` stores the counter's value in
+/// Set `struct_size` to `sizeof(fg_counter)` (see the header's top comment). `read` stores the counter's value in
 /// `*value`; `advance` raises the counter to `value` (a no-op if it is already there or above)
 /// and returns only once that is durable. Both return 0 on success, anything else on failure
 /// (the vault call then fails with `FG_ERR_COUNTER`). They are called with `context`, from
@@ -33,6 +33,14 @@ pub struct fg_counter {
     pub advance: Option<unsafe extern "C" fn(context: *mut c_void, value: u64) -> c_int>,
 }
 
+const _: () = assert!(offset_of!(fg_counter, struct_size) == 0);
+// SAFETY: repr(C), `struct_size: u32` first (asserted above).
+unsafe impl Versioned for fg_counter {
+    fn set_struct_size(&mut self, size: u32) {
+        self.struct_size = size;
+    }
+}
+
 /// The callbacks of a checked `fg_counter`.
 pub(crate) struct CallbackCounter {
     context: *mut c_void,
@@ -47,31 +55,21 @@ unsafe impl Send for CallbackCounter {}
 unsafe impl Sync for CallbackCounter {}
 
 impl CallbackCounter {
-    /// Checks the caller's `fg_counter`: not NULL, its `struct_size` covers every field this
-    /// version reads (read first, before anything else of the structure), and both callbacks
-    /// are set.
+    /// Checks the caller's `fg_counter`: not NULL, its `struct_size` at least this version's
+    /// (read first, before anything else of the structure), and both callbacks set.
     ///
     /// # Safety
     /// `counter` is NULL or valid for reads of `counter->struct_size` bytes.
-    pub(crate) unsafe fn from_raw(counter: *const fg_counter) -> Result<Self, fg_status> {
-        const NEEDED: usize = offset_of!(fg_counter, advance) + size_of::<usize>();
-        if counter.is_null() {
-            return Err(FG_ERR_NULL_POINTER);
-        }
-        // SAFETY: non-NULL, and its first field is readable per the contract.
-        let size = unsafe { std::ptr::addr_of!((*counter).struct_size).read_unaligned() };
-        if (size as usize) < NEEDED {
-            return Err(FG_ERR_INVALID_ARGUMENT);
-        }
-        // SAFETY: `struct_size` bytes are readable, and they cover the whole structure.
-        let counter = unsafe { counter.read_unaligned() };
+    pub(crate) unsafe fn from_raw(counter: *const fg_counter) -> Result<Self, Failure> {
+        // SAFETY: per this function's contract.
+        let counter = unsafe { guard::read(counter)? };
         match (counter.read, counter.advance) {
             (Some(read), Some(advance)) => Ok(CallbackCounter {
                 context: counter.context,
                 read,
                 advance,
             }),
-            _ => Err(FG_ERR_NULL_POINTER),
+            _ => Err(FG_ERR_NULL_POINTER.into()),
         }
     }
 }

@@ -4,6 +4,9 @@
 //! The layer is thin. Each function checks its pointers and sizes, calls the Rust API, and
 //! turns the result into an [`fg_status`](status::fg_status):
 //!
+//! * `fg_check_version` (the header's `FG_VERSION_CHECK()`) refuses a library older than the
+//!   header; every structure the caller fills or reads begins with `struct_size`, checked by
+//!   one rule ([`guard::Versioned`]); the ABI policy is in `include/README.md`;
 //! * handles are opaque (`fg_engine`, `fg_vault`) with `_new`/`_free` pairs; `_free` accepts
 //!   NULL;
 //! * every pointer is checked for NULL, every buffer comes with its length, every enum value
@@ -17,6 +20,8 @@
 //! * no panic crosses the boundary: every body, `_free` included, runs under `catch_unwind`
 //!   and a panic becomes `FG_ERR_INTERNAL`; a vault handle that saw one refuses further calls
 //!   (`FG_ERR_VAULT_POISONED`) until it is freed and the vault opened again;
+//! * every failure is handed to the log callback (`fg_set_log_callback`) with the detail its
+//!   status code loses, subject ids left out;
 //! * templates never cross the boundary: the vault computes them from a frame and a face
 //!   inside, under a consent checked at run time against the purpose named by the caller.
 
@@ -26,15 +31,14 @@ mod counter;
 mod engine;
 mod guard;
 mod image;
+mod log;
 mod status;
 mod vault;
 
 pub use counter::fg_counter;
-pub use engine::{
-    fg_detect, fg_detect_strongest, fg_engine, fg_engine_free, fg_engine_new,
-    fg_engine_new_from_memory, fg_face, FG_MAX_FACES,
-};
-pub use image::{fg_image, fg_pixel_format};
+pub use engine::*;
+pub use image::{fg_color, fg_image, fg_pixel_format};
+pub use log::{fg_log_fn, fg_log_level, fg_set_log_callback};
 pub use status::{fg_status, fg_status_str};
 pub use vault::*;
 
@@ -44,6 +48,10 @@ pub const FG_VERSION_MAJOR: u32 = 0;
 pub const FG_VERSION_MINOR: u32 = 1;
 /// Patch version.
 pub const FG_VERSION_PATCH: u32 = 0;
+/// The header's version as one number, `major * 1000000 + minor * 1000 + patch`, to compare
+/// with `fg_version_number()`.
+pub const FG_VERSION_NUMBER: u32 =
+    FG_VERSION_MAJOR * 1_000_000 + FG_VERSION_MINOR * 1_000 + FG_VERSION_PATCH;
 
 /// The library's version as `"major.minor.patch"` (static; do not free).
 #[no_mangle]
@@ -51,19 +59,87 @@ pub extern "C" fn fg_version() -> *const std::ffi::c_char {
     c"0.1.0".as_ptr()
 }
 
+/// The library's version as one number, `major * 1000000 + minor * 1000 + patch` (what
+/// `FG_VERSION_NUMBER` is for the header).
+#[no_mangle]
+pub extern "C" fn fg_version_number() -> u32 {
+    FG_VERSION_NUMBER
+}
+
+/// Checks that this library can serve a caller compiled with the header of version `major`,
+/// `minor`, `patch`: call it first, as `FG_VERSION_CHECK()`, which passes the header's
+/// macros. `FG_OK` if the library has the caller's major version (while it is 0: the same
+/// minor version too, since 0.x minor versions may break the ABI) and is not older than the
+/// header; otherwise `FG_ERR_VERSION`, and the caller must not use the library: a function or
+/// a structure field its header declares may be missing or laid out otherwise.
+#[no_mangle]
+pub extern "C" fn fg_check_version(major: u32, minor: u32, patch: u32) -> fg_status {
+    guard::call("fg_check_version", || {
+        let library = (FG_VERSION_MAJOR, FG_VERSION_MINOR, FG_VERSION_PATCH);
+        let same_line = major == FG_VERSION_MAJOR && (major != 0 || minor == FG_VERSION_MINOR);
+        if same_line && library >= (major, minor, patch) {
+            return Ok(());
+        }
+        Err(guard::Failure {
+            status: fg_status::FG_ERR_VERSION,
+            detail: Some(format!(
+                "the library is {FG_VERSION_MAJOR}.{FG_VERSION_MINOR}.{FG_VERSION_PATCH}, the \
+                 caller was compiled with the header of {major}.{minor}.{patch}: build and \
+                 link against the same version"
+            )),
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::status::fg_status::*;
+
     #[test]
     fn version_macros_match_the_crate_version() {
-        let version = format!(
-            "{}.{}.{}",
-            super::FG_VERSION_MAJOR,
-            super::FG_VERSION_MINOR,
-            super::FG_VERSION_PATCH
-        );
+        let version = format!("{FG_VERSION_MAJOR}.{FG_VERSION_MINOR}.{FG_VERSION_PATCH}");
         assert_eq!(version, env!("CARGO_PKG_VERSION"));
         // SAFETY: fg_version returns a static NUL-terminated string.
-        let text = unsafe { std::ffi::CStr::from_ptr(super::fg_version()) };
+        let text = unsafe { std::ffi::CStr::from_ptr(fg_version()) };
         assert_eq!(text.to_str().unwrap(), version);
+        assert_eq!(
+            fg_version_number(),
+            FG_VERSION_MAJOR * 1_000_000 + FG_VERSION_MINOR * 1_000 + FG_VERSION_PATCH
+        );
+    }
+
+    #[test]
+    fn the_version_check_accepts_this_header_and_older_headers_of_the_same_line() {
+        let (major, minor, patch) = (FG_VERSION_MAJOR, FG_VERSION_MINOR, FG_VERSION_PATCH);
+        assert_eq!(fg_check_version(major, minor, patch), FG_OK);
+        if patch > 0 {
+            assert_eq!(fg_check_version(major, minor, patch - 1), FG_OK);
+        }
+        if major > 0 && minor > 0 {
+            assert_eq!(fg_check_version(major, minor - 1, 99), FG_OK);
+        }
+    }
+
+    #[test]
+    fn the_version_check_refuses_a_newer_header_or_another_line() {
+        let (major, minor, patch) = (FG_VERSION_MAJOR, FG_VERSION_MINOR, FG_VERSION_PATCH);
+        // A header newer than the library: by patch, by minor, by major.
+        assert_eq!(fg_check_version(major, minor, patch + 1), FG_ERR_VERSION);
+        assert_eq!(fg_check_version(major, minor + 1, 0), FG_ERR_VERSION);
+        assert_eq!(fg_check_version(major + 1, 0, 0), FG_ERR_VERSION);
+        // Another major version, even an older one.
+        if major > 0 {
+            assert_eq!(fg_check_version(major - 1, minor, patch), FG_ERR_VERSION);
+        }
+        // While the major version is 0, another minor version, even an older one.
+        if major == 0 && minor > 0 {
+            assert_eq!(fg_check_version(0, minor - 1, patch), FG_ERR_VERSION);
+            assert_eq!(fg_check_version(0, minor - 1, 999), FG_ERR_VERSION);
+        }
+        assert_eq!(
+            fg_check_version(u32::MAX, u32::MAX, u32::MAX),
+            FG_ERR_VERSION
+        );
     }
 }

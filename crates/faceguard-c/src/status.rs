@@ -3,10 +3,11 @@
 use std::ffi::{c_char, CStr};
 
 use fg::vault::VaultError;
-use fg::{ConsentError, Error, ImageError, MatchError, QualityError, QualityIssue};
+use fg::{ConsentError, Error, ImageError, MatchError, ModelError, QualityError, QualityIssue};
 
 /// What a call did. `FG_OK` is 0; the values never change between versions (new ones are
-/// added at the end of their group).
+/// added at the end of their group, and a caller treats any value it does not know as a
+/// failure).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum fg_status {
@@ -14,11 +15,16 @@ pub enum fg_status {
     FG_OK = 0,
     /// A required pointer argument was NULL.
     FG_ERR_NULL_POINTER = 1,
-    /// An argument is out of range: a zero or huge size, an unknown enum value, a string that
+    /// An argument is out of range: a zero or huge size, a `struct_size` smaller than this
+    /// version's `sizeof`, an unknown enum value, a number out of range or NaN, a string that
     /// is not UTF-8 or is too long.
     FG_ERR_INVALID_ARGUMENT = 2,
     /// The caller's buffer is too small for the result.
     FG_ERR_BUFFER_TOO_SMALL = 3,
+    /// The library is older than the header the caller was compiled with, or of another
+    /// major version (while the major version is 0: another minor version): see
+    /// `fg_check_version`.
+    FG_ERR_VERSION = 4,
     /// The frame description is wrong: size, stride, plane length or pixel format.
     FG_ERR_IMAGE = 10,
     /// A model file is missing, unreadable, or not the expected model.
@@ -44,6 +50,10 @@ pub enum fg_status {
     /// default is the bundled `fr_feature`'s: call `fg_vault_set_target_fmr` with your engine
     /// for each purpose).
     FG_ERR_UNCALIBRATED = 17,
+    /// The engine was made for detection only (`fg_engine_new_with_options` without an
+    /// embedder): it detects faces and measures their quality, but makes no template, so it
+    /// cannot enrol, identify, verify or set a target false-match rate.
+    FG_ERR_NO_EMBEDDER = 18,
     /// The consent was revoked.
     FG_ERR_CONSENT_REVOKED = 20,
     /// The consent expired.
@@ -145,6 +155,7 @@ impl From<&MatchError> for fg_status {
     fn from(e: &MatchError) -> Self {
         match e {
             MatchError::Consent(c) => c.into(),
+            MatchError::InvalidThreshold(_) => FG_ERR_INVALID_ARGUMENT,
             MatchError::Uncalibrated { .. }
             | MatchError::ThresholdForAnotherModel { .. }
             | MatchError::LaxerThanPurpose { .. }
@@ -178,6 +189,7 @@ impl From<&Error> for fg_status {
         match e {
             Error::Image(ImageError::Io { .. }) => FG_ERR_IO,
             Error::Image(_) => FG_ERR_IMAGE,
+            Error::Model(ModelError::Config(_)) => FG_ERR_INVALID_ARGUMENT,
             Error::Model(_) => FG_ERR_MODEL,
             Error::Detect(_) | Error::Align(_) | Error::Embed(_) => FG_ERR_INFERENCE,
             Error::Consent(c) => c.into(),
@@ -191,11 +203,12 @@ impl From<&Error> for fg_status {
 
 impl fg_status {
     /// Every status, for turning a caller's integer back into one.
-    pub(crate) const ALL: [fg_status; 31] = [
+    pub(crate) const ALL: [fg_status; 33] = [
         FG_OK,
         FG_ERR_NULL_POINTER,
         FG_ERR_INVALID_ARGUMENT,
         FG_ERR_BUFFER_TOO_SMALL,
+        FG_ERR_VERSION,
         FG_ERR_IMAGE,
         FG_ERR_MODEL,
         FG_ERR_INFERENCE,
@@ -204,6 +217,7 @@ impl fg_status {
         FG_ERR_FACE_EXPOSURE,
         FG_ERR_FACE_POSE,
         FG_ERR_UNCALIBRATED,
+        FG_ERR_NO_EMBEDDER,
         FG_ERR_CONSENT_REVOKED,
         FG_ERR_CONSENT_EXPIRED,
         FG_ERR_CONSENT_UNKNOWN,
@@ -231,12 +245,15 @@ impl fg_status {
     }
 
     /// The message of this status.
-    fn message(self) -> &'static CStr {
+    pub(crate) fn message(self) -> &'static CStr {
         match self {
             FG_OK => c"success",
             FG_ERR_NULL_POINTER => c"a required pointer argument is NULL",
-            FG_ERR_INVALID_ARGUMENT => c"an argument is out of range (size, enum value or string)",
+            FG_ERR_INVALID_ARGUMENT => c"an argument is out of range (size, struct_size, enum value, number or string)",
             FG_ERR_BUFFER_TOO_SMALL => c"the output buffer is too small",
+            FG_ERR_VERSION => {
+                c"the library is older than the header, or of another major version: rebuild"
+            }
             FG_ERR_IMAGE => {
                 c"the frame description is invalid (size, stride, plane length or format)"
             }
@@ -254,6 +271,9 @@ impl fg_status {
             }
             FG_ERR_UNCALIBRATED => {
                 c"no threshold calibrated for this embedder and rate: calibrate it, or set the purpose's"
+            }
+            FG_ERR_NO_EMBEDDER => {
+                c"this engine detects faces only (no embedder): it makes no template"
             }
             FG_ERR_CONSENT_REVOKED => c"the consent was revoked",
             FG_ERR_CONSENT_EXPIRED => c"the consent expired",
@@ -370,7 +390,7 @@ mod tests {
 
     #[test]
     fn codes_that_are_no_status_get_the_unknown_message() {
-        for code in [-1, 4, 18, 98, 100, 12345, i32::MAX, i32::MIN] {
+        for code in [-1, 5, 19, 98, 100, 12345, i32::MAX, i32::MIN] {
             // SAFETY: as above.
             let text = unsafe { CStr::from_ptr(fg_status_str(code)) };
             assert_eq!(text, UNKNOWN, "code {code}");

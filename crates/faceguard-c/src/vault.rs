@@ -3,18 +3,19 @@
 //! and each gallery; templates are computed inside and never returned.
 
 use std::ffi::c_char;
+use std::mem::offset_of;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
-use std::sync::Arc;
-
-use fg::vault::{Vault, VaultConfig, VaultKey};
-use fg::{ConsentHandle, ConsentId, NamedPurpose, ProbeTemplate, SubjectId};
+use fg::vault::{OpenReport, Vault, VaultConfig, VaultKey};
+use fg::{ConsentHandle, ConsentId, Matcher, NamedPurpose, ProbeTemplate, SubjectId};
 
 use crate::counter::{fg_counter, CallbackCounter};
 use crate::engine::{fg_engine, fg_face};
-use crate::guard::{self, arg, out, text};
+use crate::guard::{self, arg, out, text, Failure, Outcome, Versioned};
 use crate::image::fg_image;
+use crate::log::{self, fg_log_level};
 use crate::status::fg_status::{self, *};
 
 /// The encrypted vault in a directory.
@@ -23,16 +24,93 @@ use crate::status::fg_status::{self, *};
 /// inside, searches run in parallel. Free it once, after every other call using it returned.
 pub struct fg_vault {
     vault: Vault,
+    /// What opening the vault found and repaired (nothing for a vault just created).
+    report: OpenReport,
     /// Set when a call on this handle panicked: every later call is refused.
     panicked: AtomicBool,
 }
 
 impl fg_vault {
-    fn boxed(vault: Vault) -> *mut fg_vault {
+    /// A new handle for the caller, after logging what opening the vault found (`name` is
+    /// the C function's; `created` for a new vault).
+    fn boxed(name: &str, vault: Vault, report: OpenReport, created: bool) -> *mut fg_vault {
+        log_open(name, &vault, &report, created);
         Box::into_raw(Box::new(fg_vault {
             vault,
+            report,
             panicked: AtomicBool::new(false),
         }))
+    }
+}
+
+/// Logs a vault created or opened: what it holds (`FG_LOG_INFO`), and each repair opening it
+/// made (`FG_LOG_WARN`).
+fn log_open(name: &str, vault: &Vault, r: &OpenReport, created: bool) {
+    if created {
+        log::emit(fg_log_level::FG_LOG_INFO, &format!("{name}: vault created"));
+        return;
+    }
+    log::emit_with(fg_log_level::FG_LOG_INFO, || {
+        format!(
+            "{name}: vault opened: {} templates of {} subjects loaded, {} of ended consents \
+             awaiting fg_vault_compact",
+            r.templates_loaded,
+            vault.subject_count(),
+            r.templates_erased
+        )
+    });
+    let mut repairs = Vec::new();
+    if r.torn_bytes > 0 {
+        repairs.push(format!(
+            "cut {} bytes of a journal entry torn by a power cut",
+            r.torn_bytes
+        ));
+    }
+    if r.rolled_forward {
+        repairs.push("brought the head up to the last committed entry".to_string());
+    }
+    if r.keys_destroyed > 0 {
+        repairs.push(format!(
+            "destroyed {} data keys of ended consents left by an interrupted revocation",
+            r.keys_destroyed
+        ));
+    }
+    if r.leftovers_removed > 0 {
+        repairs.push(format!(
+            "removed {} temporary files of interrupted replacements",
+            r.leftovers_removed
+        ));
+    }
+    if r.stale_key_files > 0 {
+        repairs.push(format!(
+            "deleted {} key files of another key epoch (an interrupted or completed rotation)",
+            r.stale_key_files
+        ));
+    }
+    if !repairs.is_empty() {
+        log::emit(
+            fg_log_level::FG_LOG_WARN,
+            &format!("{name}: recovered: {}", repairs.join("; ")),
+        );
+    }
+    if r.counter_advanced {
+        log::emit(
+            fg_log_level::FG_LOG_INFO,
+            &format!(
+                "{name}: the monotonic counter was raised to the vault's head (it was one head \
+                 behind, or new: the vault is bound to it from now on)"
+            ),
+        );
+    }
+    if r.clock_behind_secs > 0 {
+        log::emit(
+            fg_log_level::FG_LOG_WARN,
+            &format!(
+                "{name}: the clock is {} s behind the latest time the vault recorded: \
+                 decisions use that time until the device's clock is set right",
+                r.clock_behind_secs
+            ),
+        );
     }
 }
 
@@ -41,8 +119,12 @@ impl fg_vault {
 /// a panic in this one becomes `FG_ERR_INTERNAL` and marks the handle so. The panic may have
 /// struck mid-write: only opening the vault again, which recovers it as after a power cut,
 /// makes its state known.
-fn call(handle: Option<&fg_vault>, body: impl FnOnce() -> Result<(), fg_status>) -> fg_status {
-    guard::call_on(handle.map(|v| &v.panicked), body)
+fn call(
+    name: &'static str,
+    handle: Option<&fg_vault>,
+    body: impl FnOnce() -> Outcome,
+) -> fg_status {
+    guard::call_on(name, handle.map(|v| &v.panicked), body)
 }
 
 /// Longest subject id, in bytes (without the terminating NUL).
@@ -63,10 +145,13 @@ const _: () = assert!(FG_DEFAULT_TARGET_FMR == fg::DEFAULT_TARGET_FMR);
 pub const FG_MAX_FUSED_PHOTOS: usize = 8;
 const _: () = assert!(FG_MAX_FUSED_PHOTOS == fg::MAX_FUSED_PHOTOS);
 
-/// One identification candidate.
+/// One identification candidate. Set `struct_size` of element 0 of the array given to
+/// `fg_vault_identify` (see the header's top comment).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct fg_candidate {
+    /// `sizeof(fg_candidate)`.
+    pub struct_size: u32,
     /// The enrolled subject's id, NUL-terminated.
     pub subject: [c_char; FG_SUBJECT_BUFFER],
     /// The consent the matching template was enrolled under.
@@ -77,10 +162,12 @@ pub struct fg_candidate {
     pub is_match: bool,
 }
 
-/// The outcome of a 1:1 verification.
+/// The outcome of a 1:1 verification. Set `struct_size` before the call.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct fg_decision {
+    /// `sizeof(fg_decision)`.
+    pub struct_size: u32,
     /// Cosine similarity of the claimed subject's best template.
     pub score: f32,
     /// The threshold applied.
@@ -89,9 +176,103 @@ pub struct fg_decision {
     pub is_match: bool,
 }
 
+/// What opening a vault found and repaired (`fg_vault_recovery`). Set `struct_size` before
+/// the call. All zero (false) for a vault created by this handle.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct fg_recovery_report {
+    /// `sizeof(fg_recovery_report)`.
+    pub struct_size: u32,
+    /// Whether the last journal entry was committed but not yet vouched for by the head (a
+    /// power cut between the two), and the head was brought up to date.
+    pub rolled_forward: bool,
+    /// Whether the monotonic counter was raised to the vault's head: it was one head behind
+    /// (a power cut between a head write and the counter's update), or new (at 0), binding a
+    /// vault made without a counter to it from now on.
+    pub counter_advanced: bool,
+    /// Bytes of a torn last journal entry (a power cut mid-append), cut off.
+    pub torn_bytes: u64,
+    /// Temporary files of interrupted replacements, deleted.
+    pub leftovers_removed: u64,
+    /// Data keys of ended consents still in the key files (a power cut mid-revocation),
+    /// destroyed.
+    pub keys_destroyed: u64,
+    /// Key files of another key epoch (an interrupted or completed rotation), deleted.
+    pub stale_key_files: u64,
+    /// Templates loaded, ready for identification and verification.
+    pub templates_loaded: u64,
+    /// Templates whose consent has ended: undecryptable, awaiting `fg_vault_compact`.
+    pub templates_erased: u64,
+    /// How far the clock was behind the latest time the vault had recorded, in seconds (0 if
+    /// it was not): the vault decides at that recorded time, never earlier, until the
+    /// device's clock is set right.
+    pub clock_behind_secs: u64,
+}
+
+const _: () = assert!(offset_of!(fg_candidate, struct_size) == 0);
+const _: () = assert!(offset_of!(fg_decision, struct_size) == 0);
+const _: () = assert!(offset_of!(fg_recovery_report, struct_size) == 0);
+// SAFETY: repr(C), `struct_size: u32` first (asserted above).
+unsafe impl Versioned for fg_candidate {
+    fn set_struct_size(&mut self, size: u32) {
+        self.struct_size = size;
+    }
+}
+// SAFETY: as above.
+unsafe impl Versioned for fg_decision {
+    fn set_struct_size(&mut self, size: u32) {
+        self.struct_size = size;
+    }
+}
+// SAFETY: as above.
+unsafe impl Versioned for fg_recovery_report {
+    fn set_struct_size(&mut self, size: u32) {
+        self.struct_size = size;
+    }
+}
+
+impl From<&OpenReport> for fg_recovery_report {
+    fn from(r: &OpenReport) -> Self {
+        fg_recovery_report {
+            struct_size: 0,
+            rolled_forward: r.rolled_forward,
+            counter_advanced: r.counter_advanced,
+            torn_bytes: r.torn_bytes,
+            leftovers_removed: r.leftovers_removed as u64,
+            keys_destroyed: r.keys_destroyed as u64,
+            stale_key_files: r.stale_key_files as u64,
+            templates_loaded: r.templates_loaded as u64,
+            templates_erased: r.templates_erased as u64,
+            clock_behind_secs: r.clock_behind_secs,
+        }
+    }
+}
+
+/// What opening the vault of this handle found and repaired (see `fg_recovery_report`):
+/// `fg_vault_open` and `fg_vault_open_with_counter` recover from any interrupted write before
+/// they return, and this says what they did. `report->struct_size` must be at least this
+/// version's `sizeof(fg_recovery_report)` (`FG_ERR_INVALID_ARGUMENT`).
+///
+/// # Safety
+/// `vault` is NULL or valid; `report` is NULL or valid for its `struct_size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_recovery(
+    vault: *const fg_vault,
+    report: *mut fg_recovery_report,
+) -> fg_status {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call("fg_vault_recovery", handle, || {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, out) = unsafe { (arg(vault)?, guard::Out::new(report)?) };
+        out.write(fg_recovery_report::from(&vault.report));
+        Ok(())
+    })
+}
+
 /// # Safety
 /// `key` is NULL or valid for `key_len` bytes.
-unsafe fn vault_key(key: *const u8, key_len: usize) -> Result<VaultKey, fg_status> {
+unsafe fn vault_key(key: *const u8, key_len: usize) -> Result<VaultKey, Failure> {
     // SAFETY: per the caller's contract.
     let bytes = unsafe { guard::bytes(key, key_len)? };
     VaultKey::from_bytes(bytes).map_err(guard::status)
@@ -109,7 +290,8 @@ unsafe fn probe(
     face: &fg_face,
     purpose: &str,
     notice: &str,
-) -> Result<ProbeTemplate<NamedPurpose>, fg_status> {
+) -> Result<ProbeTemplate<NamedPurpose>, Failure> {
+    let engine = engine.full()?;
     // SAFETY: the planes are valid for their lengths, per this function's contract.
     let view = unsafe { image.view()? };
     let consent = vault
@@ -117,12 +299,11 @@ unsafe fn probe(
         .probe_consent_named(purpose, notice)
         .map_err(guard::status)?;
     engine
-        .engine
         .probe_template(consent, &view, &face.to_face())
         .map_err(guard::status)
 }
 
-fn subject(id: &str) -> Result<SubjectId, fg_status> {
+fn subject(id: &str) -> Result<SubjectId, Failure> {
     SubjectId::new(id).map_err(guard::status)
 }
 
@@ -140,11 +321,11 @@ pub unsafe extern "C" fn fg_vault_create(
     key_len: usize,
     out: *mut *mut fg_vault,
 ) -> fg_status {
-    guard::call(|| {
+    guard::call("fg_vault_create", || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (dir, key, out) = unsafe { (text(dir)?, vault_key(key, key_len)?, self::out(out)?) };
         let vault = Vault::create(dir, key).map_err(guard::status)?;
-        *out = fg_vault::boxed(vault);
+        *out = fg_vault::boxed("fg_vault_create", vault, OpenReport::default(), true);
         Ok(())
     })
 }
@@ -162,11 +343,11 @@ pub unsafe extern "C" fn fg_vault_open(
     key_len: usize,
     out: *mut *mut fg_vault,
 ) -> fg_status {
-    guard::call(|| {
+    guard::call("fg_vault_open", || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (dir, key, out) = unsafe { (text(dir)?, vault_key(key, key_len)?, self::out(out)?) };
-        let (vault, _report) = Vault::open(dir, key).map_err(guard::status)?;
-        *out = fg_vault::boxed(vault);
+        let (vault, report) = Vault::open(dir, key).map_err(guard::status)?;
+        *out = fg_vault::boxed("fg_vault_open", vault, report, false);
         Ok(())
     })
 }
@@ -179,14 +360,15 @@ pub unsafe extern "C" fn fg_vault_open(
 /// NULL or valid for reads of `counter->struct_size` bytes (`CallbackCounter::from_raw` checks
 /// that they cover the fields this version reads); `out` is NULL or valid for a write.
 unsafe fn counted_vault(
+    name: &'static str,
     dir: *const c_char,
     key: *const u8,
     key_len: usize,
     counter: *const fg_counter,
     out: *mut *mut fg_vault,
-    make: impl FnOnce(&str, VaultKey, VaultConfig) -> Result<Vault, fg::Error>,
+    make: impl FnOnce(&str, VaultKey, VaultConfig) -> Result<(Vault, Option<OpenReport>), fg::Error>,
 ) -> fg_status {
-    guard::call(|| {
+    guard::call(name, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (dir, key, counter, out) = unsafe {
             (
@@ -197,8 +379,9 @@ unsafe fn counted_vault(
             )
         };
         let config = VaultConfig::new().counter(Arc::new(counter));
-        let vault = make(dir, key, config).map_err(guard::status)?;
-        *out = fg_vault::boxed(vault);
+        let (vault, report) = make(dir, key, config).map_err(guard::status)?;
+        let created = report.is_none();
+        *out = fg_vault::boxed(name, vault, report.unwrap_or_default(), created);
         Ok(())
     })
 }
@@ -220,9 +403,15 @@ pub unsafe extern "C" fn fg_vault_create_with_counter(
 ) -> fg_status {
     // SAFETY: the caller's contract is this function's.
     unsafe {
-        counted_vault(dir, key, key_len, counter, out, |dir, key, config| {
-            Vault::create_with_config(dir, key, config)
-        })
+        counted_vault(
+            "fg_vault_create_with_counter",
+            dir,
+            key,
+            key_len,
+            counter,
+            out,
+            |dir, key, config| Ok((Vault::create_with_config(dir, key, config)?, None)),
+        )
     }
 }
 
@@ -244,9 +433,18 @@ pub unsafe extern "C" fn fg_vault_open_with_counter(
 ) -> fg_status {
     // SAFETY: the caller's contract is this function's.
     unsafe {
-        counted_vault(dir, key, key_len, counter, out, |dir, key, config| {
-            Vault::open_with_config(dir, key, config).map(|(vault, _report)| vault)
-        })
+        counted_vault(
+            "fg_vault_open_with_counter",
+            dir,
+            key,
+            key_len,
+            counter,
+            out,
+            |dir, key, config| {
+                let (vault, report) = Vault::open_with_config(dir, key, config)?;
+                Ok((vault, Some(report)))
+            },
+        )
     }
 }
 
@@ -308,7 +506,7 @@ pub unsafe extern "C" fn fg_vault_grant(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let vault_handle = unsafe { vault.as_ref() };
-    call(vault_handle, || {
+    call("fg_vault_grant", vault_handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, purpose, id, notice, consent, handle) = unsafe {
             (
@@ -362,14 +560,59 @@ pub unsafe extern "C" fn fg_vault_set_target_fmr(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    call("fg_vault_set_target_fmr", handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, engine, purpose) = unsafe { (arg(vault)?, arg(engine)?, text(purpose)?) };
-        let matcher = engine.engine.matcher_at(fmr).map_err(guard::status)?;
+        let matcher = engine.full()?.matcher_at(fmr).map_err(guard::status)?;
         vault
             .vault
             .set_purpose_matcher(purpose, matcher)
             .map_err(guard::status)?;
+        log::emit_with(fg_log_level::FG_LOG_DEBUG, || {
+            format!(
+                "fg_vault_set_target_fmr: purpose `{purpose}` decides at threshold {} \
+                 (calibrated at a false-match rate of {:e})",
+                matcher.threshold(),
+                matcher.target_fmr().unwrap_or(fmr)
+            )
+        });
+        Ok(())
+    })
+}
+
+/// Sets `purpose`'s decision threshold to `threshold` (cosine similarity, -1 to 1): its
+/// identifications and verifications match at this score or above, whatever the embedder.
+/// For a threshold the firmware's maker measured on its own camera and population; no
+/// false-match rate is promised for it (`fg_vault_set_target_fmr` chooses one from the
+/// embedder's calibrated operating points instead). `FG_ERR_INVALID_ARGUMENT` for NaN or a
+/// value outside -1 to 1, `FG_ERR_CONSENT_INVALID` if `purpose` cannot be a purpose name; the
+/// setting is then unchanged. Replaces any threshold set before for `purpose` (by either
+/// call). Kept in memory only: set it again after each open.
+///
+/// # Safety
+/// Pointers are NULL or valid; `purpose` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn fg_vault_set_threshold(
+    vault: *const fg_vault,
+    purpose: *const c_char,
+    threshold: f32,
+) -> fg_status {
+    // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
+    let handle = unsafe { vault.as_ref() };
+    call("fg_vault_set_threshold", handle, || {
+        // SAFETY: the caller's contract, checked by the helpers.
+        let (vault, purpose) = unsafe { (arg(vault)?, text(purpose)?) };
+        let matcher = Matcher::new(threshold).map_err(guard::status)?;
+        vault
+            .vault
+            .set_purpose_matcher(purpose, matcher)
+            .map_err(guard::status)?;
+        log::emit_with(fg_log_level::FG_LOG_DEBUG, || {
+            format!(
+                "fg_vault_set_threshold: purpose `{purpose}` decides at threshold {threshold} \
+                 (set by the caller: no false-match rate promised)"
+            )
+        });
         Ok(())
     })
 }
@@ -382,7 +625,7 @@ pub unsafe extern "C" fn fg_vault_set_target_fmr(
 pub unsafe extern "C" fn fg_vault_revoke(vault: *const fg_vault, consent: u64) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    call("fg_vault_revoke", handle, || {
         // SAFETY: the caller's contract.
         let vault = unsafe { arg(vault)? };
         vault
@@ -413,7 +656,7 @@ pub unsafe extern "C" fn fg_vault_revoke_subject(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    call("fg_vault_revoke_subject", handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, id, revoked) = unsafe { (arg(vault)?, text(subject)?, out(revoked)?) };
         let records = vault
@@ -438,10 +681,15 @@ pub unsafe extern "C" fn fg_vault_revoke_subject(
 pub unsafe extern "C" fn fg_vault_compact(vault: *const fg_vault, purged: *mut u64) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    call("fg_vault_compact", handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, purged) = unsafe { (arg(vault)?, out(purged)?) };
         let n = vault.vault.compact().map_err(guard::status)?;
+        if n > 0 {
+            log::emit_with(fg_log_level::FG_LOG_INFO, || {
+                format!("fg_vault_compact: {n} templates of ended consents purged from the files")
+            });
+        }
         guard::set(purged, n);
         Ok(())
     })
@@ -464,14 +712,14 @@ pub unsafe extern "C" fn fg_vault_enroll(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let vault_handle = unsafe { vault.as_ref() };
-    call(vault_handle, || {
+    call("fg_vault_enroll", vault_handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, engine, image, face, handle) = unsafe {
             (
                 arg(vault)?,
-                arg(engine)?,
-                arg(image)?,
-                arg(face)?,
+                arg(engine)?.full()?,
+                guard::read(image)?,
+                guard::read(face)?,
                 arg(handle)?,
             )
         };
@@ -480,7 +728,6 @@ pub unsafe extern "C" fn fg_vault_enroll(
         let view = unsafe { image.view()? };
         let token = vault.vault.token_named(&handle).map_err(guard::status)?;
         let template = engine
-            .engine
             .enrolment_template(&token, &view, &face.to_face())
             .map_err(guard::status)?;
         vault.vault.enroll(template).map_err(guard::status)?;
@@ -513,26 +760,26 @@ pub unsafe extern "C" fn fg_vault_enroll_fused(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let vault_handle = unsafe { vault.as_ref() };
-    call(vault_handle, || {
+    call("fg_vault_enroll_fused", vault_handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
-        let (vault, engine, handle) = unsafe { (arg(vault)?, arg(engine)?, arg(handle)?) };
+        let (vault, engine, handle) = unsafe { (arg(vault)?, arg(engine)?.full()?, arg(handle)?) };
         if images.is_null() || faces.is_null() {
-            return Err(FG_ERR_NULL_POINTER);
+            return Err(FG_ERR_NULL_POINTER.into());
         }
         if count == 0 || count > FG_MAX_FUSED_PHOTOS {
-            return Err(FG_ERR_INVALID_ARGUMENT);
+            return Err(FG_ERR_INVALID_ARGUMENT.into());
         }
-        // SAFETY: non-NULL, 1..=FG_MAX_FUSED_PHOTOS elements, valid for `count` reads per the
-        // contract.
+        // SAFETY: non-NULL, 1..=FG_MAX_FUSED_PHOTOS elements of their element 0's
+        // `struct_size` bytes, valid for reads per the contract.
         let (images, faces) = unsafe {
             (
-                std::slice::from_raw_parts(images, count),
-                std::slice::from_raw_parts(faces, count),
+                guard::read_array(images, count)?,
+                guard::read_array(faces, count)?,
             )
         };
         let handle = ConsentHandle::from_bytes(&handle.bytes).map_err(guard::status)?;
         let mut views = Vec::with_capacity(count);
-        for image in images {
+        for image in &images {
             // SAFETY: each image's planes are valid for their lengths per the contract.
             views.push(unsafe { image.view()? });
         }
@@ -540,7 +787,6 @@ pub unsafe extern "C" fn fg_vault_enroll_fused(
         let photos: Vec<_> = views.iter().zip(&faces).collect();
         let token = vault.vault.token_named(&handle).map_err(guard::status)?;
         let template = engine
-            .engine
             .fused_enrolment_template(&token, &photos)
             .map_err(guard::status)?;
         vault.vault.enroll(template).map_err(guard::status)?;
@@ -570,25 +816,26 @@ pub unsafe extern "C" fn fg_vault_identify(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    call("fg_vault_identify", handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, engine, image, face, purpose, notice, count) = unsafe {
             (
                 arg(vault)?,
                 arg(engine)?,
-                arg(image)?,
-                arg(face)?,
+                guard::read(image)?,
+                guard::read(face)?,
                 text(purpose)?,
                 text(notice)?,
                 out(count)?,
             )
         };
-        guard::check_slots(candidates, capacity)?;
+        // SAFETY: valid for `capacity` elements of element 0's `struct_size` per the contract.
+        let candidates = unsafe { guard::OutArray::new(candidates, capacity)? };
         // SAFETY: the planes are valid for their lengths per the caller's contract.
-        let probe = unsafe { probe(vault, engine, image, face, purpose, notice)? };
+        let probe = unsafe { probe(vault, engine, &image, &face, purpose, notice)? };
         let found = vault
             .vault
-            .identify(&probe, capacity)
+            .identify(&probe, candidates.capacity())
             .map_err(guard::status)?;
         let rows: Vec<fg_candidate> = found
             .iter()
@@ -598,6 +845,7 @@ pub unsafe extern "C" fn fg_vault_identify(
                     *dst = src as c_char;
                 }
                 fg_candidate {
+                    struct_size: 0,
                     subject,
                     consent: c.consent.get(),
                     score: c.score,
@@ -605,8 +853,7 @@ pub unsafe extern "C" fn fg_vault_identify(
                 }
             })
             .collect();
-        // SAFETY: `candidates` holds `capacity` writable slots per the contract.
-        unsafe { guard::fill(candidates, capacity, &rows)? };
+        candidates.fill(&rows)?;
         guard::set(count, rows.len());
         Ok(())
     })
@@ -631,35 +878,33 @@ pub unsafe extern "C" fn fg_vault_verify(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    call("fg_vault_verify", handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, engine, image, face, purpose, notice, id, decision) = unsafe {
             (
                 arg(vault)?,
                 arg(engine)?,
-                arg(image)?,
-                arg(face)?,
+                guard::read(image)?,
+                guard::read(face)?,
                 text(purpose)?,
                 text(notice)?,
                 text(subject)?,
-                out(decision)?,
+                guard::Out::new(decision)?,
             )
         };
         let claimed = self::subject(id)?;
         // SAFETY: the planes are valid for their lengths per the caller's contract.
-        let probe = unsafe { probe(vault, engine, image, face, purpose, notice)? };
+        let probe = unsafe { probe(vault, engine, &image, &face, purpose, notice)? };
         let d = vault
             .vault
             .verify(&probe, &claimed)
             .map_err(guard::status)?;
-        guard::set(
-            decision,
-            fg_decision {
-                score: d.score,
-                threshold: d.threshold,
-                is_match: d.is_match,
-            },
-        );
+        decision.write(fg_decision {
+            struct_size: 0,
+            score: d.score,
+            threshold: d.threshold,
+            is_match: d.is_match,
+        });
         Ok(())
     })
 }
@@ -676,7 +921,7 @@ pub unsafe extern "C" fn fg_vault_subject_count(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    call("fg_vault_subject_count", handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, count) = unsafe { (arg(vault)?, out(count)?) };
         guard::set(count, vault.vault.subject_count());
@@ -698,7 +943,7 @@ pub unsafe extern "C" fn fg_vault_sweep_expired(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    call("fg_vault_sweep_expired", handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, ended) = unsafe { (arg(vault)?, out(ended)?) };
         let ids = vault.vault.sweep_expired().map_err(guard::status)?;
@@ -719,11 +964,11 @@ pub unsafe extern "C" fn fg_vault_audit_verify(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    call("fg_vault_audit_verify", handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, entries) = unsafe { (arg(vault)?, out(entries)?) };
         let log = vault.vault.audit().map_err(guard::status)?;
-        let n = log.verify().map_err(fg_status::from)?;
+        let n = log.verify().map_err(audit_failure)?;
         guard::set(entries, n as u64);
         Ok(())
     })
@@ -744,13 +989,13 @@ pub unsafe extern "C" fn fg_vault_audit_export(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    call("fg_vault_audit_export", handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, length) = unsafe { (arg(vault)?, out(length)?) };
         guard::check_slots(buffer, capacity)?;
         let text = export(vault)?;
         if text.len() >= capacity {
-            return Err(FG_ERR_BUFFER_TOO_SMALL);
+            return Err(FG_ERR_BUFFER_TOO_SMALL.into());
         }
         let bytes: Vec<c_char> = text.bytes().chain([0]).map(|b| b as c_char).collect();
         // SAFETY: `buffer` holds `capacity` > text.len() writable bytes per the contract.
@@ -771,7 +1016,7 @@ pub unsafe extern "C" fn fg_vault_audit_export_length(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    call("fg_vault_audit_export_length", handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, length) = unsafe { (arg(vault)?, out(length)?) };
         guard::set(length, export(vault)?.len());
@@ -779,12 +1024,20 @@ pub unsafe extern "C" fn fg_vault_audit_export_length(
     })
 }
 
-fn export(vault: &fg_vault) -> Result<String, fg_status> {
+/// A broken audit log's failure (its errors are borrowed from the log).
+fn audit_failure(e: &fg::vault::VaultError) -> Failure {
+    Failure {
+        status: e.into(),
+        detail: Some(e.to_string()),
+    }
+}
+
+fn export(vault: &fg_vault) -> Result<String, Failure> {
     let log = vault.vault.audit().map_err(guard::status)?;
-    log.verify().map_err(fg_status::from)?;
+    log.verify().map_err(audit_failure)?;
     let mut text = Vec::new();
     log.write_json_lines(&mut text).map_err(|_| FG_ERR_IO)?;
-    String::from_utf8(text).map_err(|_| FG_ERR_INTERNAL)
+    Ok(String::from_utf8(text).map_err(|_| FG_ERR_INTERNAL)?)
 }
 
 /// Re-seals the vault under `new_key` (32 bytes): every data key is re-wrapped, templates are
@@ -800,10 +1053,14 @@ pub unsafe extern "C" fn fg_vault_rotate_key(
 ) -> fg_status {
     // SAFETY: `vault` is NULL or valid, per the contract (NULL is reported by `arg`).
     let handle = unsafe { vault.as_ref() };
-    call(handle, || {
+    call("fg_vault_rotate_key", handle, || {
         // SAFETY: the caller's contract, checked by the helpers.
         let (vault, key) = unsafe { (arg(vault)?, vault_key(new_key, key_len)?) };
         vault.vault.rotate_key(key).map_err(guard::status)?;
+        log::emit(
+            fg_log_level::FG_LOG_INFO,
+            "fg_vault_rotate_key: vault re-sealed under the new key: destroy the old one",
+        );
         Ok(())
     })
 }
@@ -821,6 +1078,89 @@ mod tests {
     }
 
     #[test]
+    fn the_log_says_what_happened_to_a_vault_and_never_names_a_subject() {
+        use crate::log::tests::Capture;
+        const WHO: &std::ffi::CStr = c"subject-Zq7-recognisable";
+        let capture = Capture::start(fg_log_level::FG_LOG_DEBUG);
+        let dir = scratch("log");
+        let mut vault = std::ptr::null_mut();
+        let (mut consent, mut n, mut purged) = (0u64, 0usize, 0u64);
+        let mut granted = fg_consent_handle {
+            bytes: [0; FG_CONSENT_HANDLE_LEN],
+        };
+        let new_key = [7u8; 32];
+        // SAFETY: valid strings, keys and out-pointers; the vault is freed once.
+        unsafe {
+            assert_eq!(
+                fg_vault_create(dir.as_ptr(), KEY.as_ptr(), 32, &mut vault),
+                FG_OK
+            );
+            let grant = fg_vault_grant(
+                vault,
+                c"door-access".as_ptr(),
+                WHO.as_ptr(),
+                c"You are filmed.".as_ptr(),
+                60,
+                &mut consent,
+                &mut granted,
+            );
+            assert_eq!(grant, FG_OK);
+            assert_eq!(fg_vault_revoke_subject(vault, WHO.as_ptr(), &mut n), FG_OK);
+            // The failures that concern the subject: revoked twice, granted for too long.
+            assert_eq!(
+                fg_vault_revoke_subject(vault, WHO.as_ptr(), &mut n),
+                FG_ERR_UNKNOWN_SUBJECT
+            );
+            let too_long = fg_vault_grant(
+                vault,
+                c"door-access".as_ptr(),
+                WHO.as_ptr(),
+                c"You are filmed.".as_ptr(),
+                u64::MAX,
+                &mut consent,
+                &mut granted,
+            );
+            assert_eq!(too_long, FG_ERR_CONSENT_INVALID);
+            assert_eq!(fg_vault_compact(vault, &mut purged), FG_OK);
+            assert_eq!(fg_vault_rotate_key(vault, new_key.as_ptr(), 32), FG_OK);
+            fg_vault_free(vault);
+            vault = std::ptr::null_mut();
+            assert_eq!(
+                fg_vault_open(dir.as_ptr(), new_key.as_ptr(), 32, &mut vault),
+                FG_OK
+            );
+            fg_vault_free(vault);
+        }
+        let messages = capture.messages();
+        let who = WHO.to_str().unwrap();
+        for (_, text) in &messages {
+            assert!(!text.contains(who), "the log names the subject: {text}");
+        }
+        let has = |level: fg_log_level, text: &str| {
+            messages
+                .iter()
+                .any(|(l, m)| *l == level as i32 && m.starts_with(text))
+        };
+        use fg_log_level::*;
+        assert!(has(FG_LOG_INFO, "fg_vault_create: vault created"));
+        assert!(has(
+            FG_LOG_WARN,
+            "fg_vault_revoke_subject: FG_ERR_UNKNOWN_SUBJECT (24): the subject has no active \
+             consent (subject ids are never logged)"
+        ));
+        assert!(has(
+            FG_LOG_WARN,
+            "fg_vault_grant: FG_ERR_CONSENT_INVALID (25): consent validity of"
+        ));
+        assert!(has(FG_LOG_INFO, "fg_vault_rotate_key: vault re-sealed"));
+        assert!(has(
+            FG_LOG_INFO,
+            "fg_vault_open: vault opened: 0 templates of 0 subjects loaded"
+        ));
+        let _ = std::fs::remove_dir_all(dir.to_str().unwrap());
+    }
+
+    #[test]
     fn a_panic_in_a_vault_call_poisons_the_handle_until_the_vault_is_reopened() {
         let dir = scratch("panic");
         let mut vault = std::ptr::null_mut();
@@ -829,7 +1169,10 @@ mod tests {
         assert_eq!(created, FG_OK);
         // SAFETY: `vault` was just created and is not freed yet.
         let handle = unsafe { vault.as_ref() };
-        assert_eq!(call(handle, || panic!("a bug mid-write")), FG_ERR_INTERNAL);
+        assert_eq!(
+            call("test", handle, || panic!("a bug mid-write")),
+            FG_ERR_INTERNAL
+        );
         // Every later call on that handle is refused, and writes no out-parameter.
         let mut n = usize::MAX;
         let mut consent = u64::MAX;
