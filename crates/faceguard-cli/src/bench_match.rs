@@ -42,7 +42,7 @@ pub struct BenchMatchArgs {
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     /// `identities.csv` (`file,identity,source`, paths relative to its directory)
-    /// [default: ../shared/data/faces/identities.csv beside the crate].
+    /// [default: ../shared/data/faces/identities.csv beside the repository].
     #[arg(long, value_name = "CSV")]
     pub identities: Option<PathBuf>,
     /// Use only the first N probes (all by default): a quicker, less precise run.
