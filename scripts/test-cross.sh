@@ -5,12 +5,17 @@
 #   3. armv7 (gnueabihf), QEMU_CPU=cortex-a7, +neon and the armv7-neon feature -> the armv7-neon
 #      kernels must run (as built for NEON camera SoCs);
 #   4. the same without the feature -> the portable kernels only (kernel tests).
-# Needs the two rustup targets, the Debian cross gccs/libcs and qemu-user (see check below);
-#   5. the C API: libfaceguard.a and examples/c/camera_loop.c cross-built for aarch64 and run
-#      under qemu on real frames.
-# `.ci/run` installs them.
+#   5. the C API: libfaceguard.a installed and examples/c/camera_loop.c linked for aarch64 and
+#      armv7 (+neon, armv7-neon) as README.md shows, run under qemu (armv7: -cpu cortex-a7) on
+#      real frames and compared probe by probe with the native run.
+# Needs the two rustup targets, the Debian cross gccs/libcs, qemu-user and pkg-config (see the
+# check below); `.ci/run` installs them.
+#
+#   scripts/test-cross.sh [--c-only]     # --c-only: step 5 alone
 set -euo pipefail
 cd "$(dirname "$0")/.."
+c_only=false
+[[ ${1-} == --c-only ]] && c_only=true
 
 AARCH64=aarch64-unknown-linux-gnu
 ARMV7=armv7-unknown-linux-gnueabihf
@@ -24,7 +29,7 @@ if command -v rustc >/dev/null; then
         [[ -d "$sysroot/lib/rustlib/$t/lib" ]] || missing+=("Rust target $t")
     done
 fi
-for tool in aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc qemu-aarch64 qemu-arm; do
+for tool in aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc qemu-aarch64 qemu-arm pkg-config readelf cc; do
     command -v "$tool" >/dev/null || missing+=("$tool")
 done
 for crt in /usr/aarch64-linux-gnu/lib/crt1.o /usr/arm-linux-gnueabihf/lib/crt1.o; do
@@ -36,7 +41,7 @@ if ((${#missing[@]})); then
         printf '  - %s\n' "${missing[@]}"
         echo "install them with (Debian/Ubuntu):"
         echo "  rustup target add $AARCH64 $ARMV7"
-        echo "  sudo apt-get update && sudo apt-get install -y gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user"
+        echo "  sudo apt-get update && sudo apt-get install -y gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user pkg-config binutils gcc"
     } >&2
     exit 1
 fi
@@ -64,6 +69,7 @@ run() { # heading, env assignments..., -- target, extra cargo test arguments...
     env "${envs[@]}" cargo test --release -p faceguard-match --target "$target" "$@"
 }
 
+if ! $c_only; then
 run "aarch64, qemu default CPU (max): neon + neon-dotprod kernels" \
     FACEGUARD_EXPECT_ISAS=neon,neon-dotprod -- "$AARCH64"
 run "aarch64, QEMU_CPU=cortex-a53: neon kernels, dotprod switched off" \
@@ -72,43 +78,45 @@ run "armv7 gnueabihf, QEMU_CPU=cortex-a7, +neon, feature armv7-neon: NEON kernel
     QEMU_CPU=cortex-a7 FACEGUARD_EXPECT_ISAS=armv7-neon -- "$ARMV7" --features armv7-neon
 run "armv7 gnueabihf, QEMU_CPU=cortex-a7, without the armv7-neon feature: portable kernels" \
     QEMU_CPU=cortex-a7 FACEGUARD_EXPECT_NO_ISAS=armv7-neon -- "$ARMV7" --test kernels
+fi
 
-# The C API on aarch64: the static library cross-built, the camera-loop example cross-compiled
-# with the system's aarch64 gcc against it, run under qemu on two frames of each of the first
-# two people.
-echo
-echo "=== C API on aarch64: libfaceguard.a + examples/c/camera_loop.c under qemu ==="
-out=target/c-test-aarch64
+# The C API on Arm: README.md's cross blocks run as written (the static library cross-built and
+# installed, the camera-loop example linked with Debian's cross gcc through pkg-config), the
+# camera loop run under qemu on two frames of each of the first two people, and compared probe
+# by probe with the native run of the same stream.
+# shellcheck source=scripts/c-common.sh
+. scripts/c-common.sh
+out=target/c-test-cross
 rm -rf "$out"
-mkdir -p "$out/short"
-cargo build --release -p faceguard-c --target "$AARCH64"
-libs="$(scripts/c-libs.sh "$AARCH64")"
-documented="$(sed -n 's/^native libraries (Linux, x86_64 and aarch64): `\(.*\)`$/\1/p' README.md)"
-[[ "$libs" == "$documented" ]] || { echo "aarch64 native libraries '$libs' differ from README.md's '$documented'" >&2; exit 1; }
-# shellcheck disable=SC2086
-aarch64-linux-gnu-gcc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude examples/c/camera_loop.c \
-    "target/$AARCH64/release/libfaceguard.a" $libs -Wl,-z,noexecstack -o "$out/camera_loop"
+mkdir -p "$out"
 cargo run --quiet --release --example nv12_frames -- "$out/frames"
-awk '{ if (!($6 in seen)) { n++; seen[$6] = 0 } if (n <= 2 && seen[$6]++ < 2) print }' "$out/frames/frames.txt" \
-    >"$out/short/frames.txt"
-while read -r f _; do ln -sf "$PWD/$out/frames/$f" "$out/short/$f"; done <"$out/short/frames.txt"
-# The same stream natively, for comparison: the same people found, with the same scores.
+short_stream "$out/frames" "$out/short"
 cargo build --quiet --release -p faceguard-c
-# shellcheck disable=SC2086
+# shellcheck disable=SC2046
 cc -std=c11 -O2 -Iinclude examples/c/camera_loop.c target/release/libfaceguard.a \
     $(scripts/c-libs.sh) -Wl,-z,noexecstack -o "$out/camera_loop_native"
-"$out/camera_loop_native" models "$out/short" "$out/vault-native" 50 >"$out/native.log"
 # Two probes: one is a hard photo (a miss at the default threshold), hence 50 %.
-qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/camera_loop" models "$out/short" "$out/vault" 50 |
-    tee "$out/camera_loop.log"
-grep -q "no longer found" "$out/camera_loop.log"
-probes() { grep -E '^  (ok|MISS) ' "$1" | tr -d '()' | awk '{ print $2, $4, $6 }'; }
-paste -d' ' <(probes "$out/native.log") <(probes "$out/camera_loop.log") | awk '
-    { d = $3 - $6; if (d < 0) d = -d
-      if ($1 != $4 || $2 != $5 || d > 0.005) { print "aarch64 differs from x86_64: " $0; bad = 1 }
-      n++ }
-    END { if (n == 0) { print "no probes compared"; bad = 1 } exit bad }'
-echo "aarch64 and x86_64 agree on every probe (subject, and score within 0.005)"
+"$out/camera_loop_native" models "$out/short" "$out/vault-native" 50 >"$out/native.log"
+documented="$(sed -n 's/^native libraries (Linux: x86_64, aarch64 and armv7): `\(.*\)`$/\1/p' README.md)"
+
+c_on_arm() { # name, qemu command (with its CPU), cross sysroot
+    local name=$1 qemu=$2 sysroot=$3 dir="$PWD/$out/$1"
+    echo
+    echo "=== C API on $name: libfaceguard.a + examples/c/camera_loop.c under $qemu ==="
+    run_readme_blocks "$dir" "$dir/prefix" "cross-$name"
+    assert_install "$dir/prefix-$name" staticlib
+    # The native libraries, as rustc reported them for this target (the .pc's Libs.private).
+    local libs
+    libs="$(sed -n 's/^Libs.private: //p' "$dir/prefix-$name/lib/pkgconfig/faceguard.pc")"
+    [[ "$libs" == "$documented" ]] ||
+        { echo "$name native libraries '$libs' differ from README.md's '$documented'" >&2; exit 1; }
+    assert_client "$dir/camera_loop" staticlib
+    $qemu -L "$sysroot" "$dir/camera_loop" models "$out/short" "$dir/vault" 50 | tee "$dir/camera_loop.log"
+    grep -q "no longer found" "$dir/camera_loop.log"
+    compare_probes "$name" "$out/native.log" "$dir/camera_loop.log"
+}
+c_on_arm aarch64 qemu-aarch64 /usr/aarch64-linux-gnu
+c_on_arm armv7 "qemu-arm -cpu cortex-a7" /usr/arm-linux-gnueabihf
 
 echo
-echo "cross tests passed: aarch64 (max, cortex-a53), armv7 (cortex-a7, NEON and portable), C API on aarch64"
+echo "cross tests passed: aarch64 (max, cortex-a53), armv7 (cortex-a7, NEON and portable), C API on aarch64 and armv7 (cortex-a7)"
