@@ -39,6 +39,18 @@ echo "== the README's quick start compiles without a warning"
 awk '/^```c$/{on=1; next} /^```$/{on=0} on' README.md >"$out/quickstart.c"
 "$cc" "${cflags[@]}" -Iinclude -fsyntax-only "$out/quickstart.c"
 
+echo "== docs/integration.md: its commands are the README's tested ones, its C code compiles"
+guide_block() { # the Nth fenced block of language $1 in the guide, de-indented
+    awk -v lang="$1" -v want="$2" '
+        /^ *```/ { if (inside) { inside = 0; next } if ($0 ~ "```" lang "$") { n++; inside = (n == want); next } }
+        inside { sub(/^   /, ""); print }' docs/integration.md
+}
+[[ "$(guide_block sh 3)" == "$(readme_block cross-armv7)" ]] ||
+    { echo "docs/integration.md's build block differs from README.md's cross-armv7 block" >&2; exit 1; }
+guide_block c 1 >"$out/guide_log.c"
+[ -s "$out/guide_log.c" ] || { echo "no C block in docs/integration.md" >&2; exit 1; }
+"$cc" "${cflags[@]}" -Iinclude -fsyntax-only "$out/guide_log.c"
+
 echo "== frames"
 cargo run --quiet --release --example nv12_frames -- "$out/frames"
 short_stream "$out/frames" "$out/short"
