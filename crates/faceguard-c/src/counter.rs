@@ -3,11 +3,10 @@
 //! file to an older copy is detected.
 
 use std::ffi::{c_int, c_void};
-use std::mem::offset_of;
 
 use fg::vault::{MonotonicCounter, VaultError};
 
-use crate::guard::{self, Failure, Versioned};
+use crate::guard::{self, Failure};
 use crate::status::fg_status::*;
 
 /// A monotonic counter kept outside the flash the vault lives on.
@@ -33,13 +32,7 @@ pub struct fg_counter {
     pub advance: Option<unsafe extern "C" fn(context: *mut c_void, value: u64) -> c_int>,
 }
 
-const _: () = assert!(offset_of!(fg_counter, struct_size) == 0);
-// SAFETY: repr(C), `struct_size: u32` first (asserted above).
-unsafe impl Versioned for fg_counter {
-    fn set_struct_size(&mut self, size: u32) {
-        self.struct_size = size;
-    }
-}
+guard::versioned!(fg_counter);
 
 /// The callbacks of a checked `fg_counter`.
 pub(crate) struct CallbackCounter {

@@ -2,7 +2,7 @@
 //! detection only), face detection and face quality.
 
 use std::ffi::c_char;
-use std::mem::{offset_of, size_of};
+use std::mem::size_of;
 use std::path::Path;
 
 use fg::{
@@ -10,7 +10,7 @@ use fg::{
     Engine, Face, ImageView, Quality, QualityPolicy,
 };
 
-use crate::guard::{self, arg, out, text, Failure, Outcome, Versioned};
+use crate::guard::{self, arg, out, text, Failure, Outcome};
 use crate::image::fg_image;
 use crate::log::{self, fg_log_level};
 use crate::status::fg_status::{self, *};
@@ -102,13 +102,7 @@ pub struct fg_face {
     pub landmarks: [f32; 10],
 }
 
-const _: () = assert!(offset_of!(fg_face, struct_size) == 0);
-// SAFETY: repr(C), `struct_size: u32` first (asserted above).
-unsafe impl Versioned for fg_face {
-    fn set_struct_size(&mut self, size: u32) {
-        self.struct_size = size;
-    }
-}
+guard::versioned!(fg_face);
 
 impl From<&Face> for fg_face {
     fn from(f: &Face) -> Self {
@@ -175,13 +169,7 @@ pub struct fg_engine_options {
     pub max_faces: u32,
 }
 
-const _: () = assert!(offset_of!(fg_engine_options, struct_size) == 0);
-// SAFETY: repr(C), `struct_size: u32` first (asserted above).
-unsafe impl Versioned for fg_engine_options {
-    fn set_struct_size(&mut self, size: u32) {
-        self.struct_size = size;
-    }
-}
+guard::versioned!(fg_engine_options);
 
 impl Default for fg_engine_options {
     fn default() -> Self {
@@ -640,13 +628,7 @@ pub struct fg_quality {
     pub roll_deg: f32,
 }
 
-const _: () = assert!(offset_of!(fg_quality, struct_size) == 0);
-// SAFETY: repr(C), `struct_size: u32` first (asserted above).
-unsafe impl Versioned for fg_quality {
-    fn set_struct_size(&mut self, size: u32) {
-        self.struct_size = size;
-    }
-}
+guard::versioned!(fg_quality);
 
 /// Measures `face` in `image` and says whether each quality gate would take it, without
 /// making a template (no consent needed): firmware can tell the person what to fix before

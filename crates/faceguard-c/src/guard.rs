@@ -226,6 +226,22 @@ pub unsafe trait Versioned: Copy {
     fn set_struct_size(&mut self, size: u32);
 }
 
+/// Implements [`Versioned`] for each `#[repr(C)]` structure named, after checking at compile
+/// time that its `struct_size` field is at offset 0 (the assignment checks that it is a `u32`).
+macro_rules! versioned {
+    ($($t:ty),+ $(,)?) => {$(
+        const _: () = assert!(::std::mem::offset_of!($t, struct_size) == 0);
+        // SAFETY: the structure is repr(C) (it crosses to C), and its `struct_size: u32` is at
+        // offset 0 (asserted above), as `Versioned` requires.
+        unsafe impl $crate::guard::Versioned for $t {
+            fn set_struct_size(&mut self, size: u32) {
+                self.struct_size = size;
+            }
+        }
+    )+};
+}
+pub(crate) use versioned;
+
 /// The `struct_size` field of the structure at `ptr`, checked: `FG_ERR_NULL_POINTER` for
 /// NULL, `FG_ERR_INVALID_ARGUMENT` for a size smaller than this version's.
 ///

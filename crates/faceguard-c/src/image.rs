@@ -1,11 +1,9 @@
 //! `fg_image`: a camera frame described by the caller (pointers, lengths, strides, format,
 //! colour matrix).
 
-use std::mem::offset_of;
-
 use fg::{ImageView, PixelFormat, YuvMatrix};
 
-use crate::guard::{self, Failure, Versioned};
+use crate::guard::{self, Failure};
 use crate::status::fg_status::{self, *};
 
 /// Pixel formats, the values of `fg_image.format`.
@@ -75,13 +73,7 @@ pub struct fg_image {
     pub stride: [usize; 3],
 }
 
-const _: () = assert!(offset_of!(fg_image, struct_size) == 0);
-// SAFETY: repr(C), `struct_size: u32` first (asserted above).
-unsafe impl Versioned for fg_image {
-    fn set_struct_size(&mut self, size: u32) {
-        self.struct_size = size;
-    }
-}
+guard::versioned!(fg_image);
 
 fn format(value: u32) -> Result<PixelFormat, fg_status> {
     Ok(match value {

@@ -3,7 +3,6 @@
 //! and each gallery; templates are computed inside and never returned.
 
 use std::ffi::c_char;
-use std::mem::offset_of;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +12,7 @@ use fg::{ConsentHandle, ConsentId, Matcher, NamedPurpose, ProbeTemplate, Subject
 
 use crate::counter::{fg_counter, CallbackCounter};
 use crate::engine::{fg_engine, fg_face};
-use crate::guard::{self, arg, out, text, Failure, Outcome, Versioned};
+use crate::guard::{self, arg, out, text, Failure, Outcome};
 use crate::image::fg_image;
 use crate::log::{self, fg_log_level};
 use crate::status::fg_status::{self, *};
@@ -209,27 +208,7 @@ pub struct fg_recovery_report {
     pub clock_behind_secs: u64,
 }
 
-const _: () = assert!(offset_of!(fg_candidate, struct_size) == 0);
-const _: () = assert!(offset_of!(fg_decision, struct_size) == 0);
-const _: () = assert!(offset_of!(fg_recovery_report, struct_size) == 0);
-// SAFETY: repr(C), `struct_size: u32` first (asserted above).
-unsafe impl Versioned for fg_candidate {
-    fn set_struct_size(&mut self, size: u32) {
-        self.struct_size = size;
-    }
-}
-// SAFETY: as above.
-unsafe impl Versioned for fg_decision {
-    fn set_struct_size(&mut self, size: u32) {
-        self.struct_size = size;
-    }
-}
-// SAFETY: as above.
-unsafe impl Versioned for fg_recovery_report {
-    fn set_struct_size(&mut self, size: u32) {
-        self.struct_size = size;
-    }
-}
+guard::versioned!(fg_candidate, fg_decision, fg_recovery_report);
 
 impl From<&OpenReport> for fg_recovery_report {
     fn from(r: &OpenReport) -> Self {
