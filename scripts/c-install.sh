@@ -102,6 +102,5 @@ done
 [[ ${types[*]} == staticlib ]] && libs_public=" $native_libs"
 install -m 644 include/faceguard.h "$inc/"
 sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" -e "s|@LIBS@|$libs_public|" \
-    -e "s|@LIBS_PRIVATE@|$native_libs|" -e '/^Libs.private: $/d' crates/faceguard-c/faceguard.pc.in \
-    >"$lib/pkgconfig/faceguard.pc"
+    -e "s|@LIBS_PRIVATE@|$native_libs|" crates/faceguard-c/faceguard.pc.in >"$lib/pkgconfig/faceguard.pc"
 echo "installed faceguard $version (${types[*]}) into $destdir$prefix"

@@ -8,6 +8,11 @@ use std::env;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    // cargo-c (which builds with its `capi` feature) passes the same -soname itself, and for
+    // `--library-type staticlib` builds no cdylib, for which cargo warns about this directive.
+    if env::var_os("CARGO_FEATURE_CAPI").is_some() {
+        return;
+    }
     let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let soname = match os.as_str() {
         // cargo-c's list of ELF systems that version the SONAME.
