@@ -1,13 +1,16 @@
 //! The loaded models, and the only way to turn a face into a template: with consent.
 
+use std::any::TypeId;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::align::{self, AlignError, AlignedFace};
-use crate::consent::{ConsentCell, ConsentToken, ProbeConsent, Purpose};
+use crate::consent::{ConsentCell, ConsentToken, NamedPurpose, ProbeConsent, Purpose};
 use crate::detect::{Detector, DetectorConfig, Face};
 use crate::embed::{EmbedError, Embedder, EmbedderSpec};
 use crate::error::Error;
 use crate::image::ImageView;
+use crate::liveness::{Liveness, LivenessError, LivenessPolicy, LivenessScore, ModelLiveness};
 use crate::matching::{MatchError, Matcher};
 use crate::model::ModelError;
 use crate::quality::{self, Quality, QualityError, QualityPolicy};
@@ -53,21 +56,82 @@ pub const EMBEDDER_SPEC_FILE: &str = "fr_feature.json";
 /// [`QualityPolicy::probe`] with [`QualityError::Probe`]: "try again", neither a match nor a
 /// non-match. [`with_quality`](Self::with_quality) changes the limits (a camera with its own
 /// optics and light).
+///
+/// # Liveness
+///
+/// Before a template is computed under a purpose whose [`LivenessPolicy`] requires it
+/// ([`Purpose::ENROLMENT_LIVENESS`], [`Purpose::PROBE_LIVENESS`]: required unless the purpose
+/// waives it), the engine's [`Liveness`] check judges the face, and a spoof is
+/// [`LivenessError::PresentationAttack`]. [`from_dir`](Self::from_dir) loads the default check
+/// ([`ModelLiveness`]); an engine made with [`new`](Self::new) has none until
+/// [`with_liveness`](Self::with_liveness) gives it one, and until then refuses every template
+/// that needs it ([`LivenessError::NoCheck`]): there is no way to skip the check but a
+/// purpose that waives it.
 pub struct Engine {
     detector: Detector,
     embedder: Embedder,
+    liveness: Option<Arc<dyn Liveness>>,
     enrolment_quality: QualityPolicy,
     probe_quality: QualityPolicy,
 }
 
 impl Engine {
-    /// Pairs a detector and an embedder, with the default quality gates.
+    /// Pairs a detector and an embedder, with the default quality gates and no liveness
+    /// check: give it one with [`with_liveness`](Self::with_liveness), or it refuses the
+    /// templates of every purpose that requires one.
     pub fn new(detector: Detector, embedder: Embedder) -> Self {
         Engine {
             detector,
             embedder,
+            liveness: None,
             enrolment_quality: QualityPolicy::enrolment(),
             probe_quality: QualityPolicy::probe(),
+        }
+    }
+
+    /// This engine with `check` as its liveness check (the default [`ModelLiveness`], or a
+    /// vendor's IR or depth check).
+    pub fn with_liveness(mut self, check: Arc<dyn Liveness>) -> Self {
+        self.liveness = Some(check);
+        self
+    }
+
+    /// The liveness check, if the engine has one.
+    pub fn liveness(&self) -> Option<&Arc<dyn Liveness>> {
+        self.liveness.as_ref()
+    }
+
+    /// Judges whether `face` in `image` is a live person (no consent needed: no template is
+    /// made). [`LivenessError::NoCheck`] when the engine has no liveness check.
+    pub fn check_liveness(
+        &self,
+        image: &ImageView,
+        face: &Face,
+    ) -> Result<LivenessScore, LivenessError> {
+        self.liveness
+            .as_ref()
+            .ok_or(LivenessError::NoCheck)?
+            .check(image, face)
+    }
+
+    /// Runs the liveness check if `policy` requires it; a spoof is an error.
+    fn require_live(
+        &self,
+        policy: LivenessPolicy,
+        image: &ImageView,
+        face: &Face,
+    ) -> Result<(), LivenessError> {
+        if !policy.is_required() {
+            return Ok(());
+        }
+        let verdict = self.check_liveness(image, face)?;
+        if verdict.is_live() {
+            Ok(())
+        } else {
+            Err(LivenessError::PresentationAttack {
+                score: verdict.score,
+                threshold: verdict.threshold,
+            })
         }
     }
 
@@ -127,16 +191,19 @@ impl Engine {
         }
     }
 
-    /// Loads YuNet, `fr_feature` and its description from `dir` (as placed by
+    /// Loads YuNet, `fr_feature` and its description, and the liveness check
+    /// (`liveness.json` and the PAD models it names) from `dir` (as placed by
     /// `scripts/fetch-models.sh`), with the default detector settings.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, ModelError> {
         let dir = dir.as_ref();
         let detector = Detector::from_path(dir.join(DETECTOR_FILE), DetectorConfig::default())?;
         let spec = EmbedderSpec::from_file(dir.join(EMBEDDER_SPEC_FILE))?;
+        let liveness = ModelLiveness::from_dir(dir)?;
         Ok(Engine::new(
             detector,
             Embedder::from_path(dir.join(EMBEDDER_FILE), spec)?,
-        ))
+        )
+        .with_liveness(Arc::new(liveness)))
     }
 
     /// The face detector.
@@ -204,6 +271,7 @@ impl Engine {
             .into());
         }
         consent.cell.check()?;
+        let policy = liveness_policy::<P>(&consent.cell, Gate::Enrolment);
         let dim = self.embedder.spec().output_dim;
         let mut sum = zeroize::Zeroizing::new(vec![0.0f32; dim]);
         for (image, face) in photos {
@@ -211,6 +279,7 @@ impl Engine {
             self.enrolment_quality
                 .check(&quality::assess(face, &aligned))
                 .map_err(QualityError::Enrolment)?;
+            self.require_live(policy, image, face)?;
             let vector = self.embedder.embed(&aligned)?;
             for (s, v) in sum.iter_mut().zip(vector.as_slice()) {
                 *s += v;
@@ -254,6 +323,10 @@ impl Engine {
                 .map_err(QualityError::Enrolment)?,
             Gate::Probe => self.probe_quality.check(&q).map_err(QualityError::Probe)?,
         }
+        // After the quality gate: a blurred or distant capture of a real person is told what
+        // to fix, never called an attack, and the PAD models only judge faces good enough
+        // for them.
+        self.require_live(liveness_policy::<P>(consent, gate), image, face)?;
         let vector = self.embedder.embed(&aligned)?;
         // Again: consent may have ended while the model ran; the vector is wiped on return.
         consent.check()?;
@@ -265,9 +338,22 @@ impl Engine {
     }
 }
 
-/// Which quality gate a template passes.
+/// Which gates a template passes: enrolment's or a probe's.
 #[derive(Clone, Copy)]
 enum Gate {
     Enrolment,
     Probe,
+}
+
+/// The liveness policy for a template of purpose `P` under `consent`: `P`'s own for a typed
+/// purpose; for a purpose named at run time, the one its consent carries (that of the type
+/// declared under the name when the consent was issued, else required).
+fn liveness_policy<P: Purpose>(consent: &ConsentCell, gate: Gate) -> LivenessPolicy {
+    let named = TypeId::of::<P>() == TypeId::of::<NamedPurpose>();
+    match (gate, named) {
+        (Gate::Enrolment, false) => P::ENROLMENT_LIVENESS,
+        (Gate::Probe, false) => P::PROBE_LIVENESS,
+        (Gate::Enrolment, true) => consent.liveness.enrolment,
+        (Gate::Probe, true) => consent.liveness.probe,
+    }
 }

@@ -3,7 +3,8 @@
 use crate::quality::QualityError;
 use crate::vault::VaultError;
 use crate::{
-    AlignError, ConsentError, DetectError, EmbedError, ImageError, MatchError, ModelError,
+    AlignError, ConsentError, DetectError, EmbedError, ImageError, LivenessError, MatchError,
+    ModelError,
 };
 
 /// Any faceguard error, by layer.
@@ -20,6 +21,8 @@ pub enum Error {
     Align(#[from] AlignError),
     #[error(transparent)]
     Quality(#[from] QualityError),
+    #[error(transparent)]
+    Liveness(#[from] LivenessError),
     #[error(transparent)]
     Embed(#[from] EmbedError),
     #[error(transparent)]

@@ -88,6 +88,7 @@ mod error;
 pub mod gallery;
 mod geometry;
 pub mod image;
+pub mod liveness;
 pub mod matching;
 mod model;
 pub mod quality;
@@ -111,6 +112,10 @@ pub use image::{
     decode_bytes, decode_bytes_with, decode_file, decode_file_with, DecodeLimits, DecodedImage,
 };
 pub use image::{ImageError, ImageView, PixelFormat, YuvMatrix};
+pub use liveness::{
+    Liveness, LivenessError, LivenessPolicy, LivenessScore, LivenessSpec, ModelLiveness, PadModel,
+    PadModelSpec,
+};
 pub use matching::{
     Decision, MatchError, Matcher, OperatingPoint, OperatingPoints, DEFAULT_TARGET_FMR,
     DEFAULT_THRESHOLD,

@@ -270,6 +270,7 @@ fn engine_under_another_id() -> Engine {
         .unwrap(),
         Embedder::from_bytes(&bytes, EmbedderSpec::fr_feature()).unwrap(),
     )
+    .with_liveness(liveness())
 }
 
 #[test]
@@ -375,8 +376,8 @@ fn a_fused_template_scores_its_owner_above_each_photo_alone_and_goes_with_its_co
     let token = ledger
         .grant::<DoorAccess>(SubjectId::new("alice").unwrap(), NOTICE, DAY)
         .unwrap();
-    // img1, img4, img5 and img2 are the same person (deepface_id00).
-    let photos: Vec<_> = ["img1.jpg", "img4.jpg", "img5.jpg"]
+    // img1, img6, img5 and img2 are the same person (deepface_id00).
+    let photos: Vec<_> = ["img1.jpg", "img6.jpg", "img5.jpg"]
         .iter()
         .map(|p| photo(p))
         .collect();

@@ -5,6 +5,8 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::clock::FloorClock;
+use super::purpose::{Limits, LivenessRules};
+use super::NamedPurpose;
 use super::{ConsentError, ConsentId, SubjectId, Timestamp};
 
 /// Length of the secret in a [`ConsentHandle`](super::ConsentHandle).
@@ -32,6 +34,10 @@ pub(crate) struct ConsentCell {
     handle: Option<HandleSecret>,
     revoked: AtomicBool,
     clock: Arc<FloorClock>,
+    /// The purpose's liveness policies when the consent was issued or read back: those of
+    /// the type declared under its name, or else [`NamedPurpose`](super::NamedPurpose)'s
+    /// (required). Read for purposes named at run time; typed purposes use their own consts.
+    pub(crate) liveness: LivenessRules,
 }
 
 impl ConsentCell {
@@ -53,7 +59,14 @@ impl ConsentCell {
             handle,
             revoked: AtomicBool::new(false),
             clock,
+            liveness: Limits::of::<NamedPurpose>().liveness,
         }
+    }
+
+    /// This cell with the liveness policies of its purpose.
+    pub(crate) fn with_liveness(mut self, liveness: LivenessRules) -> Self {
+        self.liveness = liveness;
+        self
     }
 
     pub(crate) fn revoke(&self) {

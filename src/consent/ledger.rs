@@ -316,15 +316,18 @@ impl ConsentLedger {
         record: ConsentRecord,
         handle: Option<HandleSecret>,
     ) -> Arc<ConsentCell> {
-        let cell = Arc::new(ConsentCell::new(
-            record.id,
-            self.id,
-            record.subject.clone(),
-            record.purpose.as_str().into(),
-            record.expires_at,
-            handle,
-            self.clock(),
-        ));
+        let cell = Arc::new(
+            ConsentCell::new(
+                record.id,
+                self.id,
+                record.subject.clone(),
+                record.purpose.as_str().into(),
+                record.expires_at,
+                handle,
+                self.clock(),
+            )
+            .with_liveness(state.purposes.limits(&record.purpose).liveness),
+        );
         if record.revoked_at.is_some() {
             cell.revoke();
         }
@@ -404,7 +407,7 @@ impl ConsentLedger {
     /// it allows.
     pub fn probe_consent<P: Purpose>(&self, notice: &str) -> Result<ProbeConsent<P>, ConsentError> {
         self.declare::<P>()?;
-        self.probe_cell(P::NAME, P::PROBE_VALIDITY, notice)
+        self.probe_cell(P::NAME, Limits::of::<P>(), notice)
             .map(ProbeConsent::new)
     }
 
@@ -417,15 +420,15 @@ impl ConsentLedger {
         notice: &str,
     ) -> Result<ProbeConsent<NamedPurpose>, ConsentError> {
         purpose::check_name(purpose)?;
-        let validity = self.lock().purposes.limits(purpose).probe_validity;
-        self.probe_cell(purpose, validity, notice)
+        let limits = self.lock().purposes.limits(purpose);
+        self.probe_cell(purpose, limits, notice)
             .map(ProbeConsent::new)
     }
 
     fn probe_cell(
         &self,
         purpose: &str,
-        validity: Duration,
+        limits: Limits,
         notice: &str,
     ) -> Result<Arc<ConsentCell>, ConsentError> {
         if notice.trim().is_empty() {
@@ -437,16 +440,19 @@ impl ConsentLedger {
             state.next_probe += 1;
             ConsentId(u64::MAX - state.next_probe)
         };
-        let expires_at = self.clock.checked_now()?.after(validity);
-        Ok(Arc::new(ConsentCell::new(
-            id,
-            self.id,
-            None,
-            purpose.into(),
-            expires_at,
-            None,
-            self.clock(),
-        )))
+        let expires_at = self.clock.checked_now()?.after(limits.probe_validity);
+        Ok(Arc::new(
+            ConsentCell::new(
+                id,
+                self.id,
+                None,
+                purpose.into(),
+                expires_at,
+                None,
+                self.clock(),
+            )
+            .with_liveness(limits.liveness),
+        ))
     }
 
     /// Revokes a consent: its tokens, handle and templates stop working at once, its templates

@@ -2,6 +2,8 @@ use std::any::TypeId;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::liveness::LivenessPolicy;
+
 /// A declared purpose of processing. Vendors implement it on their own marker types.
 ///
 /// ```
@@ -37,6 +39,14 @@ pub trait Purpose: Send + Sync + 'static {
     /// embedder's calibrated threshold. One in a thousand unless the purpose asks for less
     /// (a payment would ask for `1e-4`).
     const TARGET_FMR: f64 = crate::matching::DEFAULT_TARGET_FMR;
+    /// Whether an enrolment template needs a live face: the engine runs its liveness check
+    /// first and refuses a spoof ([`LivenessError::PresentationAttack`](crate::LivenessError)).
+    /// Required unless the purpose waives it with a documented reason
+    /// ([`LivenessPolicy::Waived`]), e.g. enrolment by staff at a desk who see the person.
+    const ENROLMENT_LIVENESS: LivenessPolicy = LivenessPolicy::Required;
+    /// Whether a probe (a capture at the door) needs a live face. Required unless the purpose
+    /// waives it with a documented reason.
+    const PROBE_LIVENESS: LivenessPolicy = LivenessPolicy::Required;
 }
 
 /// A purpose named at run time, for callers that cannot declare a type per purpose: the C API,
@@ -47,8 +57,9 @@ pub trait Purpose: Send + Sync + 'static {
 /// it at run time: a template consented for `"attendance"` is refused by an `"door-access"`
 /// gallery with [`ConsentError::PurposeMismatch`](super::ConsentError::PurposeMismatch). The
 /// check the compiler makes for declared purposes becomes a run-time check, nothing less. A name
-/// that belongs to a declared purpose gets that purpose's limits (validity, probe validity);
-/// other names get the limits below.
+/// that belongs to a declared purpose gets that purpose's limits (validity, probe validity,
+/// liveness policies); other names get the limits below: liveness required at enrolment and
+/// at the door.
 pub enum NamedPurpose {}
 
 impl Purpose for NamedPurpose {
@@ -60,6 +71,14 @@ impl Purpose for NamedPurpose {
 pub(crate) struct Limits {
     pub(crate) max_validity: Duration,
     pub(crate) probe_validity: Duration,
+    pub(crate) liveness: LivenessRules,
+}
+
+/// A purpose's liveness policies, carried by each of its consents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LivenessRules {
+    pub(crate) enrolment: LivenessPolicy,
+    pub(crate) probe: LivenessPolicy,
 }
 
 impl Limits {
@@ -67,6 +86,10 @@ impl Limits {
         Limits {
             max_validity: P::MAX_VALIDITY,
             probe_validity: P::PROBE_VALIDITY,
+            liveness: LivenessRules {
+                enrolment: P::ENROLMENT_LIVENESS,
+                probe: P::PROBE_LIVENESS,
+            },
         }
     }
 }

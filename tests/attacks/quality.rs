@@ -272,7 +272,7 @@ fn a_poor_probe_is_try_again_never_a_match_nor_a_non_match() {
 
 #[test]
 fn several_photos_under_one_consent_match_by_the_best_and_all_go_with_revocation() {
-    const PHOTOS: [&str; 3] = ["img1.jpg", "img4.jpg", "img5.jpg"];
+    const PHOTOS: [&str; 3] = ["img1.jpg", "img6.jpg", "img5.jpg"];
     let vault = ScratchVault::new("multi");
     let ledger = ConsentLedger::new();
     let gallery = ledger.gallery::<DoorAccess>();
@@ -392,7 +392,7 @@ fn engine_with_points(points: Option<&str>) -> Engine {
     let dir = models_dir();
     let embedder = Embedder::from_path(dir.join(EMBEDDER_FILE), spec).unwrap();
     let detector = Detector::from_path(dir.join(DETECTOR_FILE), DetectorConfig::default()).unwrap();
-    Engine::new(detector, embedder)
+    Engine::new(detector, embedder).with_liveness(crate::common::liveness())
 }
 
 #[test]

@@ -213,7 +213,7 @@ fn upgraded_engine() -> Engine {
     let embedder = Embedder::from_bytes(&bytes, spec).unwrap();
     assert_ne!(embedder.model_id(), engine().embedder().model_id());
     let detector = Detector::from_path(dir.join(DETECTOR_FILE), DetectorConfig::default()).unwrap();
-    Engine::new(detector, embedder)
+    Engine::new(detector, embedder).with_liveness(crate::common::liveness())
 }
 
 #[test]

@@ -16,7 +16,12 @@ pub fn root() -> &'static Path {
 /// The project's models directory; a missing model fails the test with the fix.
 pub fn models_dir() -> PathBuf {
     let dir = root().join("models");
-    for f in [faceguard::DETECTOR_FILE, faceguard::EMBEDDER_FILE] {
+    let liveness = faceguard::LivenessSpec::bundled();
+    let pad = liveness.models.iter().map(|m| m.file.as_str());
+    for f in [faceguard::DETECTOR_FILE, faceguard::EMBEDDER_FILE]
+        .into_iter()
+        .chain(pad)
+    {
         assert!(
             dir.join(f).is_file(),
             "model {} is missing: {FETCH_HINT}",
@@ -30,6 +35,14 @@ pub fn models_dir() -> PathBuf {
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| Engine::from_dir(models_dir()).expect("models load"))
+}
+
+/// The shared engine's liveness check, for engines a test builds from other models.
+pub fn liveness() -> std::sync::Arc<dyn faceguard::Liveness> {
+    engine()
+        .liveness()
+        .expect("from_dir loads the liveness check")
+        .clone()
 }
 
 /// `../shared/data`, the real labelled photos; missing data fails loudly.

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use faceguard::{
-    ConsentLedger, DecodedImage, Detector, DetectorConfig, Engine, Face, ProbeTemplate, Purpose,
-    DETECTOR_FILE, FETCH_HINT,
+    liveness::LivenessPolicy, ConsentLedger, DecodedImage, Detector, DetectorConfig, Engine, Face,
+    ProbeTemplate, Purpose, DETECTOR_FILE, FETCH_HINT,
 };
 
 /// The purpose of every template this tool computes: evaluating the pipeline on image files
@@ -21,6 +21,15 @@ impl Purpose for CliEvaluation {
     /// large pairs file takes longer than the default minute. The templates never leave the
     /// process and are wiped when it ends.
     const PROBE_VALIDITY: Duration = Duration::from_secs(24 * 3600);
+    /// The images are photo files by nature, never live captures: this purpose measures
+    /// recognition on them, and `faceguard liveness` / `eval-liveness` measure liveness.
+    const ENROLMENT_LIVENESS: LivenessPolicy = LivenessPolicy::Waived {
+        reason: "evaluation of recognition on photo files, which are not live captures",
+    };
+    /// As for enrolment.
+    const PROBE_LIVENESS: LivenessPolicy = LivenessPolicy::Waived {
+        reason: "evaluation of recognition on photo files, which are not live captures",
+    };
 }
 
 /// The notice under which the probe consents of this tool are given: running the command on

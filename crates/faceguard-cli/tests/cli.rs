@@ -535,8 +535,16 @@ fn calibrate_writes_operating_points_that_eval_then_applies() {
     let m = &points.points[0].measured[0];
     assert_eq!((m.population.as_str(), m.impostor_pairs), ("faces", 1690));
     assert!(m.fmr_upper <= 1e-2);
-    // eval with that description uses its default operating point.
-    for file in [faceguard::DETECTOR_FILE, faceguard::EMBEDDER_FILE] {
+    // eval with that description uses its default operating point (the engine loads the
+    // liveness check too, though evaluation on photo files waives it).
+    let liveness = faceguard::LivenessSpec::bundled();
+    let pad = liveness.models.iter().map(|m| m.file.as_str());
+    let files = [
+        faceguard::DETECTOR_FILE,
+        faceguard::EMBEDDER_FILE,
+        faceguard::liveness::LIVENESS_SPEC_FILE,
+    ];
+    for file in files.into_iter().chain(pad) {
         std::fs::copy(
             root().join("models").join(file),
             dir.join("models").join(file),

@@ -1,0 +1,292 @@
+//! The default liveness check: PAD models run through tract, their log-odds fused.
+
+use std::path::Path;
+
+use tract_onnx::prelude::*;
+
+use super::crop;
+use super::spec::{LivenessSpec, Output, PadModelSpec};
+use super::{Liveness, LivenessError, LivenessScore, LOG_ODDS_LIMIT};
+use crate::detect::Face;
+use crate::embed::ColorOrder;
+use crate::image::ImageView;
+use crate::model::{self, Interface, ModelError, ModelId, ModelInput, Runner};
+
+/// The liveness description [`ModelLiveness::from_dir`] (and
+/// [`Engine::from_dir`](crate::Engine::from_dir)) looks for.
+pub const LIVENESS_SPEC_FILE: &str = "liveness.json";
+
+/// One loaded presentation-attack model and its description. `Send + Sync`.
+///
+/// The crop, as the model's `f32` input, is wiped after each run (failed runs included).
+pub struct PadModel {
+    runner: Runner,
+    spec: PadModelSpec,
+    id: ModelId,
+}
+
+impl PadModel {
+    const ROLE: &'static str = "presentation-attack";
+
+    /// Loads a model from ONNX bytes and its description; `origin` names it in errors.
+    pub fn from_bytes(bytes: &[u8], spec: PadModelSpec) -> Result<Self, ModelError> {
+        Self::load(bytes, format!("<{} bytes in memory>", bytes.len()), spec)
+    }
+
+    /// Loads a model from an ONNX file and its description.
+    pub fn from_path(path: impl AsRef<Path>, spec: PadModelSpec) -> Result<Self, ModelError> {
+        let path = path.as_ref();
+        let bytes = model::read_file(path)?;
+        Self::load(&bytes, path.display().to_string(), spec)
+    }
+
+    fn load(bytes: &[u8], origin: String, spec: PadModelSpec) -> Result<Self, ModelError> {
+        let graph = model::parse(
+            Self::ROLE,
+            &origin,
+            bytes,
+            &Interface {
+                inputs: 1,
+                outputs: 1,
+                meaning: "a face crop in, class scores out",
+            },
+        )?;
+        let [w, h] = spec.input;
+        let shape = [1, 3, h as usize, w as usize];
+        let runner = model::specialise(graph, Self::ROLE, &origin, &shape)?;
+        let pad = PadModel {
+            runner,
+            spec,
+            id: ModelId::of(bytes),
+        };
+        // One dry run: the output must have the described number of classes.
+        let mut input = ModelInput::zeroed(&shape).map_err(|e| ModelError::Spec(e.to_string()))?;
+        let found = pad
+            .run(&mut input)
+            .map_err(|e| ModelError::Spec(format!("dry run on {origin} failed: {e}")))?
+            .len();
+        if found != pad.spec.classes {
+            return Err(ModelError::Spec(format!(
+                "{origin} outputs {found} values but the description says {} classes",
+                pad.spec.classes
+            )));
+        }
+        Ok(pad)
+    }
+
+    /// The model's description.
+    pub fn spec(&self) -> &PadModelSpec {
+        &self.spec
+    }
+
+    /// Identity of the loaded model (first bytes of its SHA-256).
+    pub fn model_id(&self) -> ModelId {
+        self.id
+    }
+
+    fn run(&self, input: &mut ModelInput) -> Result<Vec<f32>, LivenessError> {
+        let inference = |e: TractError| LivenessError::Inference(format!("{e:#}"));
+        self.runner
+            .run_wiped(input, |outputs| {
+                let out = outputs
+                    .first()
+                    .ok_or_else(|| TractError::msg("model returned no output"))?;
+                let plain = out.try_as_plain_ram()?;
+                Ok::<_, TractError>(plain.as_slice::<f32>()?.to_vec())
+            })
+            .and_then(|r| r)
+            .map_err(inference)
+    }
+
+    /// The model's input for `face` in `image`: the crop, resampled, in the model's channel
+    /// order and normalisation (`[1, 3, h, w]`, planar).
+    pub(crate) fn input(
+        &self,
+        image: &ImageView,
+        face: &Face,
+    ) -> Result<ModelInput, LivenessError> {
+        let [w, h] = self.spec.input;
+        let (w, h) = (w as usize, h as usize);
+        let rect = crop::rect(&face.bbox, self.spec.crop, image.width(), image.height())
+            .ok_or(LivenessError::FaceOutsideFrame)?;
+        let inference = |e: TractError| LivenessError::Inference(format!("{e:#}"));
+        let mut input = ModelInput::zeroed(&[1, 3, h, w]).map_err(inference)?;
+        let order = match self.spec.color_order {
+            ColorOrder::Rgb => [0, 1, 2],
+            ColorOrder::Bgr => [2, 1, 0],
+        };
+        let (mean, std) = (self.spec.mean, self.spec.std);
+        let plane = w * h;
+        input
+            .fill(|data| {
+                crop::sample(image, rect, w, h, |x, y, rgb| {
+                    for (c, &src) in order.iter().enumerate() {
+                        data[c * plane + y * w + x] = (rgb[src] - mean[c]) / std[c];
+                    }
+                })
+            })
+            .map_err(inference)?;
+        Ok(input)
+    }
+
+    /// The probability this model gives to "live" for `face` in `image`.
+    pub fn live_probability(&self, image: &ImageView, face: &Face) -> Result<f32, LivenessError> {
+        let mut input = self.input(image, face)?;
+        let out = self.run(&mut input)?;
+        live_probability(&out, &self.spec)
+    }
+}
+
+/// P(live) from a model's output.
+fn live_probability(out: &[f32], spec: &PadModelSpec) -> Result<f32, LivenessError> {
+    if out.len() != spec.classes || out.iter().any(|v| !v.is_finite()) {
+        return Err(LivenessError::Inference(format!(
+            "model returned {} values (not all finite?), {} classes expected",
+            out.len(),
+            spec.classes
+        )));
+    }
+    let p = match spec.output {
+        Output::Probabilities => out[spec.live_class],
+        Output::Logits => {
+            let max = out.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let sum: f32 = out.iter().map(|v| (v - max).exp()).sum();
+            (out[spec.live_class] - max).exp() / sum
+        }
+    };
+    Ok(p)
+}
+
+/// Log-odds of `p`, clamped to ±[`LOG_ODDS_LIMIT`].
+pub(crate) fn log_odds(p: f32) -> f32 {
+    let limit = 1.0 / (1.0 + LOG_ODDS_LIMIT.exp());
+    let p = p.clamp(limit, 1.0 - limit);
+    (p / (1.0 - p)).ln().clamp(-LOG_ODDS_LIMIT, LOG_ODDS_LIMIT)
+}
+
+/// The default liveness check: the PAD models of a [`LivenessSpec`], each on its own crop,
+/// fused as the weighted mean of their log-odds of "live".
+pub struct ModelLiveness {
+    spec: LivenessSpec,
+    models: Vec<PadModel>,
+}
+
+impl ModelLiveness {
+    /// Loads `liveness.json` and the models it names from `dir` (as placed by
+    /// `scripts/fetch-models.sh`).
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, ModelError> {
+        let dir = dir.as_ref();
+        let spec = LivenessSpec::from_file(dir.join(LIVENESS_SPEC_FILE))?;
+        Self::from_spec_in(spec, dir)
+    }
+
+    /// Loads the models `spec` names from `dir`.
+    pub fn from_spec_in(spec: LivenessSpec, dir: impl AsRef<Path>) -> Result<Self, ModelError> {
+        spec.validate()?;
+        let models = spec
+            .models
+            .iter()
+            .map(|m| PadModel::from_path(dir.as_ref().join(&m.file), m.clone()))
+            .collect::<Result<_, _>>()?;
+        Ok(ModelLiveness { spec, models })
+    }
+
+    /// Fuses models already loaded, under `spec`'s threshold and minimum face (for firmware
+    /// without a file system: [`PadModel::from_bytes`]). The models must be those `spec`
+    /// lists, in its order.
+    pub fn new(spec: LivenessSpec, models: Vec<PadModel>) -> Result<Self, ModelError> {
+        spec.validate()?;
+        let same = models.len() == spec.models.len()
+            && models.iter().zip(&spec.models).all(|(m, s)| m.spec == *s);
+        if !same {
+            return Err(ModelError::Spec(
+                "the loaded models are not those the liveness description lists, in its order"
+                    .into(),
+            ));
+        }
+        Ok(ModelLiveness { spec, models })
+    }
+
+    /// The description.
+    pub fn spec(&self) -> &LivenessSpec {
+        &self.spec
+    }
+
+    /// The loaded models, in the description's order.
+    pub fn models(&self) -> &[PadModel] {
+        &self.models
+    }
+
+    /// Each model's log-odds of "live" for `face` (for tools that study the fusion).
+    pub fn model_log_odds(
+        &self,
+        image: &ImageView,
+        face: &Face,
+    ) -> Result<Vec<f32>, LivenessError> {
+        self.judgeable(image, face)?;
+        self.models
+            .iter()
+            .map(|m| m.live_probability(image, face).map(log_odds))
+            .collect()
+    }
+
+    /// Refuses faces with too few pixels (or no box in the frame) before any model runs.
+    fn judgeable(&self, image: &ImageView, face: &Face) -> Result<(), LivenessError> {
+        let b = &face.bbox;
+        let side = b.width.min(b.height);
+        if !side.is_finite() || !b.x.is_finite() || !b.y.is_finite() {
+            return Err(LivenessError::FaceOutsideFrame);
+        }
+        let (w, h) = (image.width() as f32, image.height() as f32);
+        if b.x + b.width <= 0.0 || b.y + b.height <= 0.0 || b.x >= w || b.y >= h {
+            return Err(LivenessError::FaceOutsideFrame);
+        }
+        if side < self.spec.min_face {
+            return Err(LivenessError::FaceTooSmall {
+                side,
+                min: self.spec.min_face,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Liveness for ModelLiveness {
+    fn check(&self, image: &ImageView, face: &Face) -> Result<LivenessScore, LivenessError> {
+        let odds = self.model_log_odds(image, face)?;
+        let (mut sum, mut weights) = (0.0f32, 0.0f32);
+        for (l, m) in odds.iter().zip(&self.spec.models) {
+            sum += m.weight * l;
+            weights += m.weight;
+        }
+        Ok(LivenessScore {
+            score: sum / weights,
+            threshold: self.spec.threshold,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_odds_are_clamped_and_symmetric() {
+        assert_eq!(log_odds(0.5), 0.0);
+        assert!((log_odds(0.9) + log_odds(0.1)).abs() < 1e-5);
+        assert_eq!(log_odds(1.0), LOG_ODDS_LIMIT);
+        assert_eq!(log_odds(0.0), -LOG_ODDS_LIMIT);
+    }
+
+    #[test]
+    fn softmax_picks_the_live_class() {
+        let mut spec = LivenessSpec::bundled().models[0].clone();
+        spec.classes = 3;
+        spec.live_class = 1;
+        spec.output = Output::Logits;
+        let p = live_probability(&[0.0, (2.0f32).ln(), 0.0], &spec).unwrap();
+        assert!((p - 0.5).abs() < 1e-6, "{p}");
+        assert!(live_probability(&[0.0, f32::NAN, 0.0], &spec).is_err());
+        assert!(live_probability(&[0.0, 1.0], &spec).is_err());
+    }
+}
