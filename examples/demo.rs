@@ -1,17 +1,19 @@
-//! The main job, on real photos: detect faces, take consent, enrol into an encrypted vault,
-//! identify, honour a deletion request, reboot, verify the audit log.
+//! The main job, on real photos: detect faces, take consent, enrol into an encrypted vault
+//! (live faces only), identify, refuse printed photos and screens, honour a deletion request,
+//! reboot, verify the audit log.
 //!
 //! ```text
 //! cargo run --release --example demo -- [FACES_DIR]     # default ../shared/data/faces
 //! ```
-//! FACES_DIR holds `identities.csv` (`file,identity,source`) and the photos it names.
+//! FACES_DIR holds `identities.csv` (`file,identity,source`) and the photos it names; the spoof
+//! samples are read from `FACES_DIR/../antispoof`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use faceguard::vault::{Vault, VaultKey};
-use faceguard::{decode_file, Engine, Face, Purpose, SubjectId};
+use faceguard::vault::{Event, Vault, VaultKey};
+use faceguard::{decode_file, Engine, Error, Face, ImageView, LivenessError, Purpose, SubjectId};
 
 /// What this demo camera does: opening a door for enrolled staff.
 enum DoorAccess {}
@@ -89,16 +91,34 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         DoorAccess::NAME,
         vault_dir.display()
     );
+    let mut enrolled_from = BTreeMap::new();
     for (id, files) in &people {
         let subject = SubjectId::new(id.as_str())?;
         let token =
             vault.grant::<DoorAccess>(subject, ENROL_NOTICE, Duration::from_secs(30 * 86_400))?;
-        let photo = decode_file(faces_dir.join(&files[0]))?;
-        let face =
-            largest(engine.detect(&photo.view())?).ok_or(format!("no face in {}", files[0]))?;
-        vault.enroll(engine.enrolment_template(&token, &photo.view(), &face)?)?;
-        println!("  {id:<16} consent {} from {}", token.id(), files[0]);
-        consents.insert(id.clone(), token.id());
+        // The person's photos in turn until one is taken: a live face, good enough. A photo
+        // the liveness check refuses is recorded in the journal as an attack.
+        for file in files {
+            let photo = decode_file(faces_dir.join(file))?;
+            let face =
+                largest(engine.detect(&photo.view())?).ok_or(format!("no face in {file}"))?;
+            match vault.enroll_face(&engine, &token, &photo.view(), &face) {
+                Ok(()) => {
+                    println!("  {id:<16} consent {} from {file}", token.id());
+                    enrolled_from.insert(id.clone(), file.clone());
+                    break;
+                }
+                Err(e @ (Error::Liveness(_) | Error::Quality(_))) => {
+                    println!("  {id:<16} {file} not taken: {e}");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if enrolled_from.contains_key(id) {
+            consents.insert(id.clone(), token.id());
+        } else {
+            vault.revoke(token.id())?;
+        }
     }
     println!(
         "  vault: {} templates, {} distinct subjects, sealed with AES-256-GCM on disk",
@@ -112,36 +132,81 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         matcher.threshold(),
         DoorAccess::TARGET_FMR
     );
-    let (mut right, mut total) = (0, 0);
+    let (mut right, mut total, mut refused) = (0, 0, 0);
     let mut timing = Duration::ZERO;
     for (id, files) in &people {
-        for file in files.iter().skip(1) {
+        let taken = enrolled_from.get(id);
+        for file in files.iter().filter(|f| Some(*f) != taken) {
             let frame = decode_file(faces_dir.join(file))?;
             let started = Instant::now();
             let Some(face) = largest(engine.detect(&frame.view())?) else {
                 println!("  {file:<24} no face");
                 continue;
             };
-            let answer = identify(&engine, &vault, &frame, &face)?;
+            let answer = at_door(&engine, &vault, &frame.view(), &face)?;
             timing += started.elapsed();
+            let (who, score) = match answer {
+                Door::Refused(why) => {
+                    refused += 1;
+                    println!("  shut {file:<24} refused: {why} (truth {id}, a real person)");
+                    continue;
+                }
+                Door::Answer(who, score) => (who, score),
+            };
             total += 1;
-            if answer.0 == *id {
+            if who == *id {
                 right += 1;
             }
-            let mark = if answer.0 == *id { "ok " } else { "MISS" };
-            println!(
-                "  {mark} {file:<24} -> {:<16} score {:.3} (truth {id})",
-                answer.0, answer.1
-            );
+            let mark = if who == *id { "ok " } else { "MISS" };
+            println!("  {mark} {file:<24} -> {who:<16} score {score:.3} (truth {id})");
         }
     }
     println!(
-        "  {right}/{total} identified correctly; detect + template + identify + audit entry \
-         {:.0} ms per frame",
-        timing.as_secs_f64() * 1000.0 / total.max(1) as f64
+        "  {right}/{total} identified correctly, {refused} real faces refused by the liveness \
+         check; detect + liveness + template + identify + audit entry {:.0} ms per frame",
+        timing.as_secs_f64() * 1000.0 / (total + refused).max(1) as f64
     );
 
-    // 4. A deletion request: the key of the person's templates is destroyed, the templates are
+    // 4. Presentation attacks: a printed photo and phone screens held up to the camera.
+    println!("\n[spoof] printed photos and screens held up to the camera");
+    let antispoof = faces_dir.join("../antispoof");
+    for (sample, what) in [
+        ("image_F1.jpg", "a printed photo"),
+        ("image_F2.jpg", "a photo on a screen"),
+        ("inspireface_rgb_fake.jpg", "a photo on a phone"),
+    ] {
+        let img = decode_file(antispoof.join(sample))?;
+        // The Silent-Face samples are stored on their side: turned upright first.
+        let (rgb, w, h) = if sample.starts_with("image_") {
+            rotate_clockwise(img.rgb(), img.width() as usize, img.height() as usize)
+        } else {
+            (
+                img.rgb().to_vec(),
+                img.width() as usize,
+                img.height() as usize,
+            )
+        };
+        let frame = ImageView::rgb(&rgb, w as u32, h as u32)?;
+        let Some(face) = largest(engine.detect(&frame)?) else {
+            println!("  {sample:<24} no face");
+            continue;
+        };
+        match at_door(&engine, &vault, &frame, &face)? {
+            Door::Refused(why) => println!("  shut {sample:<24} ({what}) refused: {why}"),
+            Door::Answer(who, score) => {
+                return Err(format!("{sample} ({what}) passed as {who} (score {score:.3})").into())
+            }
+        }
+    }
+    let attacks = vault
+        .audit()?
+        .entries
+        .iter()
+        .filter(|e| matches!(e.event, Event::PresentationAttack { .. }))
+        .count();
+    println!("  {attacks} presentation attacks in the journal (purpose, stage, score; no image)");
+
+    // 5. A deletion request: the key of the person's templates is destroyed, the templates are
     //    purged from the files, and the camera reboots.
     if let Some((id, consent)) = consents.iter().next() {
         println!("\n[revoke] {id} asks for deletion");
@@ -164,8 +229,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let file = &people[id][people[id].len() - 1];
         let frame = decode_file(faces_dir.join(file))?;
         if let Some(face) = largest(engine.detect(&frame.view())?) {
-            let (answer, score) = identify(&engine, &vault, &frame, &face)?;
-            println!("  {file} now -> {answer} (best score {score:.3})");
+            match at_door(&engine, &vault, &frame.view(), &face)? {
+                Door::Answer(who, score) => {
+                    println!("  {file} now -> {who} (best score {score:.3})")
+                }
+                Door::Refused(why) => println!("  {file} now: refused: {why}"),
+            }
         }
         let log = vault.audit()?;
         let entries = log
@@ -205,20 +274,46 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Who the vault says `face` is (or "(nobody)"), and the best score.
-fn identify(
+/// What the door does with a face.
+enum Door {
+    /// Who the vault says the face is (or "(nobody)"), and the best score.
+    Answer(String, f32),
+    /// No decision: a presentation attack, or a capture too poor to judge; why.
+    Refused(String),
+}
+
+/// Identifies `face` at the door under a one-off probe consent; the vault runs the liveness
+/// check first and records a refused attack.
+fn at_door(
     engine: &Engine,
     vault: &Vault,
-    frame: &faceguard::DecodedImage,
+    frame: &ImageView,
     face: &Face,
-) -> Result<(String, f32), Box<dyn std::error::Error>> {
+) -> Result<Door, Box<dyn std::error::Error>> {
     let consent = vault.probe_consent::<DoorAccess>(DOOR_NOTICE)?;
-    let probe = engine.probe_template(consent, &frame.view(), face)?;
-    let best = vault.identify(&probe, 1)?.into_iter().next();
-    // The probe, and the capture's consent with it, ends here.
-    Ok(match best {
-        Some(c) if c.is_match => (c.subject.as_str().to_string(), c.score),
-        Some(c) => ("(nobody)".to_string(), c.score),
-        None => ("(empty vault)".to_string(), 0.0),
-    })
+    // The probe, and the capture's consent with it, ends inside.
+    match vault.identify_face(engine, consent, frame, face, 1) {
+        Ok(found) => Ok(match found.into_iter().next() {
+            Some(c) if c.is_match => Door::Answer(c.subject.as_str().to_string(), c.score),
+            Some(c) => Door::Answer("(nobody)".to_string(), c.score),
+            None => Door::Answer("(empty vault)".to_string(), 0.0),
+        }),
+        Err(e @ Error::Liveness(LivenessError::PresentationAttack { .. })) => {
+            Ok(Door::Refused(e.to_string()))
+        }
+        Err(e @ Error::Quality(_)) => Ok(Door::Refused(e.to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An RGB image turned a quarter clockwise.
+fn rotate_clockwise(rgb: &[u8], w: usize, h: usize) -> (Vec<u8>, usize, usize) {
+    let mut out = vec![0u8; rgb.len()];
+    for y in 0..h {
+        for x in 0..w {
+            let (nx, ny) = (h - 1 - y, x);
+            out[(ny * h + nx) * 3..][..3].copy_from_slice(&rgb[(y * w + x) * 3..][..3]);
+        }
+    }
+    (out, h, w)
 }

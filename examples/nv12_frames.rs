@@ -6,7 +6,9 @@
 //! ```text
 //! cargo run --release --example nv12_frames -- OUT_DIR [FACES_DIR]   # default ../shared/data/faces
 //! ```
-//! The frames are the photos of the people in FACES_DIR/identities.csv with two photos or more.
+//! The frames are the photos of the people in FACES_DIR/identities.csv with two photos or more,
+//! then the spoof samples of `../shared/data/antispoof` (a print and two screens, upright),
+//! whose identity is `spoof`: presented at the door, they must be refused as attacks.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -45,22 +47,52 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         for file in files {
             let img = faceguard::decode_file(faces.join(file))?;
             let (rgb, w, h) = common::even_crop(&img);
-            // Pad rows to a multiple of 64 bytes, as ISPs do.
-            let pad = (64 - w % 64) % 64;
-            let (y, uv) = common::nv12_planes(&rgb, w, h, pad);
-            let name = format!("{n:03}.nv12");
-            let mut bytes = y;
-            bytes.extend_from_slice(&uv);
-            std::fs::write(out.join(&name), bytes)?;
-            index.push_str(&format!(
-                "{name} {w} {h} {} {} {id}\n",
-                w + pad,
-                w + 2 * pad
-            ));
+            write_frame(&out, n, &rgb, w, h, id, &mut index)?;
             n += 1;
         }
+    }
+    for (sample, _) in common::SPOOF_SAMPLES {
+        let (rgb, w, h) = common::antispoof_sample(sample);
+        let (rgb, w, h) = even(&rgb, w, h);
+        write_frame(&out, n, &rgb, w, h, "spoof", &mut index)?;
+        n += 1;
     }
     std::fs::write(out.join("frames.txt"), index)?;
     println!("{n} NV12 frames in {}", out.display());
     Ok(())
+}
+
+/// Writes frame `n` (even-sized RGB) as NV12 and its line of `frames.txt` into `index`.
+fn write_frame(
+    out: &std::path::Path,
+    n: usize,
+    rgb: &[u8],
+    w: usize,
+    h: usize,
+    id: &str,
+    index: &mut String,
+) -> std::io::Result<()> {
+    // Pad rows to a multiple of 64 bytes, as ISPs do.
+    let pad = (64 - w % 64) % 64;
+    let (y, uv) = common::nv12_planes(rgb, w, h, pad);
+    let name = format!("{n:03}.nv12");
+    let mut bytes = y;
+    bytes.extend_from_slice(&uv);
+    std::fs::write(out.join(&name), bytes)?;
+    index.push_str(&format!(
+        "{name} {w} {h} {} {} {id}\n",
+        w + pad,
+        w + 2 * pad
+    ));
+    Ok(())
+}
+
+/// `rgb` cropped to even width and height (4:2:0 needs them).
+fn even(rgb: &[u8], w: usize, h: usize) -> (Vec<u8>, usize, usize) {
+    let (ew, eh) = (w & !1, h & !1);
+    let mut out = Vec::with_capacity(ew * eh * 3);
+    for row in rgb.chunks_exact(w * 3).take(eh) {
+        out.extend_from_slice(&row[..ew * 3]);
+    }
+    (out, ew, eh)
 }

@@ -180,6 +180,15 @@ typedef enum fg_status {
     // The monotonic counter (`fg_counter`) failed (a callback returned non-zero), or a vault
     // bound to one was opened without it (use `fg_vault_open_with_counter`).
     FG_ERR_COUNTER = 39,
+    // The liveness check judged the face a presentation attack (a printed photo, a screen,
+    // a replayed video, a mask): no template was made, and the vault's journal records the
+    // attack (purpose, stage, score; never the image). At the door: refuse, and offer the
+    // other way in.
+    FG_ERR_PRESENTATION_ATTACK = 40,
+    // The purpose requires a liveness check (every purpose named through the C API does)
+    // and the engine has none: create it with the presentation-attack models
+    // (`fg_engine_options.liveness_path`, or `liveness.json` beside the embedder).
+    FG_ERR_NO_LIVENESS = 41,
     // A bug in faceguard (a caught panic): the call did not complete, and no out-parameter
     // was written. The panic may have struck mid-write, so if the call was given a vault,
     // that vault handle refuses every further call (`FG_ERR_VAULT_POISONED`) until it is
@@ -273,6 +282,24 @@ typedef struct fg_engine_options {
     uint32_t min_face;
     // At most this many faces per frame, the strongest: 1 to `FG_MAX_FACES` (default).
     uint32_t max_faces;
+    // Engines made from files (`fg_engine_new_with_options`): the liveness description
+    // (JSON) whose presentation-attack models lie in the same directory. NULL (default):
+    // `liveness.json` beside the embedder model. Either must exist for an engine with an
+    // embedder (`FG_ERR_MODEL` otherwise): every purpose named through the C API requires a
+    // liveness check. Must be NULL for engines made from memory.
+    const char *liveness_path;
+    // Engines made from memory (`fg_engine_new_from_memory_with_options`): the liveness
+    // description as JSON text, NULL (default) for none. An engine from memory without one
+    // makes no template (`FG_ERR_NO_LIVENESS`). Must be NULL for engines made from files.
+    const char *liveness_json;
+    // With `liveness_json`: the bytes of each model it lists, in its order
+    // (`liveness_model_count` pointers), and their lengths (`liveness_model_lens`). Copied;
+    // the caller may free them when the call returns.
+    const uint8_t *const *liveness_models;
+    // The lengths of `liveness_models`' buffers.
+    const size_t *liveness_model_lens;
+    // How many models `liveness_models` holds: as many as `liveness_json` lists.
+    size_t liveness_model_count;
 } fg_engine_options;
 
 // A frame in the caller's memory, read during the call only.
@@ -349,6 +376,21 @@ typedef struct fg_quality {
     // Angle of the eye line, degrees.
     float roll_deg;
 } fg_quality;
+
+// A liveness verdict (`fg_liveness`). Set `struct_size` before the call.
+typedef struct fg_liveness_result {
+    // `sizeof(fg_liveness_result)`.
+    uint32_t struct_size;
+    // Higher is more likely live: the fused log-odds of "live" of the presentation-attack
+    // models (about -9 to 9).
+    float score;
+    // The threshold applied.
+    float threshold;
+    // `score >= threshold`: a live face. When false, the face is a presentation attack (a
+    // photo, a screen, a mask): `fg_vault_enroll` and `fg_vault_identify` would refuse it
+    // with `FG_ERR_PRESENTATION_ATTACK`.
+    bool is_live;
+} fg_liveness_result;
 
 // Receives one log message: its `level` (an `fg_log_level` value), the message (UTF-8,
 // NUL-terminated, valid only during the call: copy it to keep it) and the `user_data` given
@@ -473,8 +515,10 @@ enum fg_status fg_engine_options_default(struct fg_engine_options *options);
 // Loads the YuNet detector from `detector_model_path` and the embedder from
 // `embedder_model_path`, with the default detector settings. The embedder's description is
 // read from the `.json` file beside it (same name, extension `.json`) if there is one;
-// otherwise the built-in description of `fr_feature.onnx` is used. On success `*out` is a
-// new engine to free with `fg_engine_free`.
+// otherwise the built-in description of `fr_feature.onnx` is used. The liveness check is
+// loaded from `liveness.json` beside the embedder and the presentation-attack models it
+// names (`FG_ERR_MODEL` if they are missing: every purpose named through the C API requires
+// a live face). On success `*out` is a new engine to free with `fg_engine_free`.
 //
 // # Safety
 // The paths are NULL or NUL-terminated strings; `out` is NULL or valid for a write.
@@ -500,7 +544,10 @@ enum fg_status fg_engine_new_with_options(const char *detector_model_path,
 // Like `fg_engine_new`, from models in memory (firmware without a file system):
 // `detector_model` and `embedder_model` are the ONNX files' bytes, `embedder_spec_json` the
 // embedder's description as JSON, or NULL for `fr_feature.onnx`'s. The bytes are copied;
-// the caller may free them when this returns.
+// the caller may free them when this returns. Such an engine has no liveness check, so it
+// detects, measures quality and sets thresholds, but makes no template
+// (`FG_ERR_NO_LIVENESS`): give it the presentation-attack models with
+// `fg_engine_new_from_memory_with_options` (`fg_engine_options.liveness_json`).
 //
 // # Safety
 // Each buffer is NULL or valid for reads of its length; `embedder_spec_json` is NULL or a
@@ -585,6 +632,21 @@ enum fg_status fg_face_quality(const struct fg_engine *engine,
                                const struct fg_image *image,
                                const struct fg_face *face,
                                struct fg_quality *quality);
+
+// Judges whether `face` in `image` is a live person (no consent needed: no template is
+// made; nothing is recorded). The vault's enrolment, identification and verification run
+// the same check themselves and refuse a spoof; call this to tell the person before.
+// `FG_ERR_NO_LIVENESS` if the engine has no liveness check (an engine made from memory
+// without one, or for detection only), `FG_ERR_FACE_TOO_SMALL` if the face is too small to
+// judge (come closer), `FG_ERR_INVALID_ARGUMENT` if the face box is not in the frame.
+//
+// # Safety
+// Pointers are NULL or valid (`image`, `face` and `result` for their `struct_size` bytes);
+// the image's planes valid for their lengths.
+enum fg_status fg_liveness(const struct fg_engine *engine,
+                           const struct fg_image *image,
+                           const struct fg_face *face,
+                           struct fg_liveness_result *result);
 
 // Sends the library's log messages to `callback`, with `user_data`, from now on: those of
 // `level` at most `max_level` (an `fg_log_level`: `FG_LOG_WARN` for failures only,

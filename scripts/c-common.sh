@@ -90,12 +90,13 @@ assert_client() {
     echo "$bin: ${needed:-no libfaceguard.so} needed, stack not executable"
 }
 
-# short_stream FRAMES_DIR DIR: two frames of each of the first two people of FRAMES_DIR,
-# linked into DIR (the stream the valgrind and qemu runs use).
+# short_stream FRAMES_DIR DIR: two frames of each of the first two people of FRAMES_DIR and
+# its first spoof, linked into DIR (the stream the valgrind and qemu runs use).
 short_stream() {
     local src=$1 dst=$2 f
     mkdir -p "$dst"
-    awk '{ if (!($6 in seen)) { n++; seen[$6] = 0 } if (n <= 2 && seen[$6]++ < 2) print }' \
+    awk '$6 == "spoof" { if (!spoof++) print; next }
+         { if (!($6 in seen)) { n++; seen[$6] = 0 } if (n <= 2 && seen[$6]++ < 2) print }' \
         "$src/frames.txt" >"$dst/frames.txt"
     while read -r f _; do ln -sf "$(realpath "$src/$f")" "$dst/$f"; done <"$dst/frames.txt"
 }

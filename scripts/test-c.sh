@@ -82,9 +82,9 @@ grep -q "1 template purged from the files" "$out/camera_loop.log"
 read -r first w h ys uvs _ <"$out/frames/frames.txt"
 "$out/misuse" models "$out/frames/$first" "$w" "$h" "$ys" "$uvs" "$out/misuse-run"
 
-echo "== under valgrind (a short stream: two frames of each of the first two people)"
+echo "== under valgrind (a short stream: two frames of each of the first two people, one spoof)"
 vg=(valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect
-    --errors-for-leak-kinds=definite,indirect)
+    --errors-for-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp)
 # Two probes: one is a hard photo (a miss at the default threshold), hence 50 %.
 "${vg[@]}" "$out/camera_loop" models "$out/short" "$out/vault-vg" 50 >"$out/camera_loop.vg.log"
 tail -3 "$out/camera_loop.vg.log"

@@ -92,29 +92,6 @@ fn pre_processing_and_scores_agree_with_onnxruntime() {
     );
 }
 
-/// An RGB photo turned a quarter clockwise (the Silent-Face samples are stored on their side).
-fn rotate_clockwise(rgb: &[u8], w: usize, h: usize) -> (Vec<u8>, usize, usize) {
-    let mut out = vec![0u8; rgb.len()];
-    for y in 0..h {
-        for x in 0..w {
-            let (nx, ny) = (h - 1 - y, x);
-            out[(ny * h + nx) * 3..][..3].copy_from_slice(&rgb[(y * w + x) * 3..][..3]);
-        }
-    }
-    (out, h, w)
-}
-
-/// The RGB pixels of `../shared/data/antispoof/NAME`, upright.
-fn antispoof_sample(name: &str) -> (Vec<u8>, usize, usize) {
-    let img = faceguard::decode_file(data_dir().join("antispoof").join(name)).expect("decodes");
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    if name.starts_with("image_") {
-        rotate_clockwise(img.rgb(), w, h)
-    } else {
-        (img.rgb().to_vec(), w, h)
-    }
-}
-
 #[test]
 fn nv12_and_i420_frames_get_the_scores_of_rgb() {
     // Chroma is subsampled 2x2 and every value quantised to 8 bits: on these photos a fused
@@ -147,13 +124,10 @@ fn nv12_and_i420_frames_get_the_scores_of_rgb() {
     }
 }
 
-/// The spoof samples of `../shared/data/antispoof` (print, screen, screen).
-const SPOOF_SAMPLES: [&str; 3] = ["image_F1.jpg", "image_F2.jpg", "inspireface_rgb_fake.jpg"];
-
 #[test]
 fn every_spoof_sample_is_refused_at_enrolment_and_at_the_door() {
     let ledger = ConsentLedger::new();
-    for name in SPOOF_SAMPLES {
+    for (name, _) in SPOOF_SAMPLES {
         let (rgb, w, h) = antispoof_sample(name);
         let frame = ImageView::rgb(&rgb, w as u32, h as u32).unwrap();
         let face = largest(&engine().detect(&frame).unwrap());
@@ -388,4 +362,77 @@ fn faces_outside_the_frame_or_too_small_get_typed_errors() {
     check()
         .check(&tiny, &boxed(&[0.0, 0.0, 64.0, 64.0]))
         .unwrap();
+}
+
+#[test]
+fn a_spoof_at_enrolment_or_at_the_door_is_recorded_in_the_journal_never_its_image() {
+    use faceguard::vault::{Event, Stage, Vault, VaultKey};
+    let dir = std::env::temp_dir().join(format!("faceguard-liveness-vault-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let key = || VaultKey::from_bytes(&[0x3C; 32]).unwrap();
+    let engine = faceguard::Engine::from_dir(models_dir())
+        .unwrap()
+        .with_liveness(Arc::new(AlwaysSpoof));
+    let img = photo("img1.jpg");
+    let face = largest(&engine.detect(&img.view()).unwrap());
+    {
+        let vault = Vault::create(&dir, key()).unwrap();
+        let token = vault
+            .grant::<DoorAccess>(SubjectId::new("mallory").unwrap(), NOTICE, DAY)
+            .unwrap();
+
+        let spoof =
+            |e: Error| matches!(e, Error::Liveness(LivenessError::PresentationAttack { .. }));
+        assert!(spoof(
+            vault
+                .enroll_face(&engine, &token, &img.view(), &face)
+                .unwrap_err()
+        ));
+        let probe = vault.probe_consent::<DoorAccess>(NOTICE).unwrap();
+        assert!(spoof(
+            vault
+                .identify_face(&engine, probe, &img.view(), &face, 1)
+                .unwrap_err()
+        ));
+        let probe = vault.probe_consent::<DoorAccess>(NOTICE).unwrap();
+        let mallory = SubjectId::new("mallory").unwrap();
+        assert!(spoof(
+            vault
+                .verify_face(&engine, probe, &img.view(), &face, &mallory)
+                .unwrap_err()
+        ));
+        assert_eq!(vault.template_count(), 0);
+    }
+    let log = Vault::read_audit(&dir, &key()).unwrap();
+    let attacks: Vec<_> = log
+        .entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::PresentationAttack {
+                purpose,
+                stage,
+                score,
+                threshold,
+            } => {
+                assert!(e.subject.is_none(), "an attack names nobody");
+                Some((purpose.as_str(), *stage, *score, *threshold))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        attacks,
+        [
+            ("door-access", Stage::Enrolment, -1.0, 0.0),
+            ("door-access", Stage::Probe, -1.0, 0.0),
+            ("door-access", Stage::Probe, -1.0, 0.0),
+        ]
+    );
+    // Nothing but the event: no payload beside it (the journal holds the grant's entry and
+    // these three, and no enrolment).
+    assert!(!log
+        .entries
+        .iter()
+        .any(|e| matches!(e.event, Event::Enrolled { .. } | Event::Identified { .. })));
+    let _ = std::fs::remove_dir_all(&dir);
 }

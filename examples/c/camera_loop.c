@@ -3,19 +3,23 @@
  *
  *   camera_loop MODELS_DIR FRAMES_DIR VAULT_DIR [MIN_PERCENT]
  *
- * MODELS_DIR holds face_detection_yunet_2023mar.onnx and fr_feature.onnx (scripts/fetch-models.sh);
- * FRAMES_DIR holds NV12 frames and frames.txt ("file width height y_stride uv_stride identity"
- * per line, as written by `cargo run --example nv12_frames`); VAULT_DIR is created.
+ * MODELS_DIR holds face_detection_yunet_2023mar.onnx, fr_feature.onnx, liveness.json and the
+ * presentation-attack models it names (scripts/fetch-models.sh); FRAMES_DIR holds NV12 frames
+ * and frames.txt ("file width height y_stride uv_stride identity" per line, as written by
+ * `cargo run --example nv12_frames`; identity "spoof" marks a printed photo or a screen held up
+ * to the camera); VAULT_DIR is created.
  *
  * The loop: check that the library is this header's version and send its warnings to stderr;
  * load the models; open an encrypted vault under a key from the "secure element";
  * for each person's first frame good enough to enrol (fg_face_quality says what to fix
- * otherwise), take their consent and enrol the largest face; identify the largest face of
- * every other frame (a capture too poor to decide, FG_ERR_FACE_*, is "try again": neither a
- * match nor a miss); honour a deletion request (revocation, then
- * compaction: the template's bytes leave the vault's files); verify the audit log; shut down
- * cleanly. Exit status 0 if every step succeeded and at least MIN_PERCENT (default
- * 90) of the probes were identified correctly.
+ * otherwise, fg_liveness whether it is a live face), take their consent and enrol the largest
+ * face; identify the largest face of every other frame (a capture too poor to decide,
+ * FG_ERR_FACE_*, is "try again": neither a match nor a miss; a photo or a screen is refused,
+ * FG_ERR_PRESENTATION_ATTACK, and the vault records the attack); honour a deletion request
+ * (revocation, then compaction: the template's bytes leave the vault's files); verify the
+ * audit log; shut down cleanly. Exit status 0 if every step succeeded, every spoof was
+ * refused, and at least MIN_PERCENT (default 90) of the probes that passed the liveness check
+ * were identified correctly.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,7 +167,8 @@ int main(int argc, char **argv) {
     char first_person[FG_SUBJECT_MAX + 1] = "";
     char last_enrolled[FG_SUBJECT_MAX + 1] = "";
     size_t first_person_probe = SIZE_MAX;
-    size_t enrolled = 0, probes = 0, right = 0, retries = 0;
+    size_t enrolled = 0, probes = 0, right = 0, retries = 0, refused = 0;
+    size_t spoofs = 0, spoofs_refused = 0;
     for (size_t i = 0; i < n_frames; i++) {
         const struct frame *f = &frames[i];
         pixels = load_frame(frames_dir, f, &image);
@@ -172,7 +177,8 @@ int main(int argc, char **argv) {
         CHECK(fg_detect(engine, &image, faces, FG_MAX_FACES, &n_faces));
         int face = largest(faces, n_faces);
         /* Frames come grouped by person: one not enrolled yet is at the enrolment desk. */
-        int new_person = strcmp(last_enrolled, f->identity) != 0;
+        int spoof = strcmp(f->identity, "spoof") == 0;
+        int new_person = !spoof && strcmp(last_enrolled, f->identity) != 0;
         if (face < 0) {
             printf("  %s: no face\n", f->file);
         } else if (new_person) {
@@ -184,6 +190,16 @@ int main(int argc, char **argv) {
                        "brightness %.0f, yaw %.2f)\n",
                        f->file, f->identity, fg_status_str(q.enrolment), q.eye_distance_px,
                        q.sharpness, q.brightness, q.yaw);
+                free(pixels);
+                pixels = NULL;
+                continue;
+            }
+            /* A live face, not a photo of one: checked before asking for consent. */
+            fg_liveness_result live = {.struct_size = sizeof live};
+            CHECK(fg_liveness(engine, &image, &faces[face], &live));
+            if (!live.is_live) {
+                printf("  %s: not taken: liveness %.2f is below %.2f (a photo or a screen?)\n",
+                       f->file, live.score, live.threshold);
                 free(pixels);
                 pixels = NULL;
                 continue;
@@ -205,6 +221,21 @@ int main(int argc, char **argv) {
             size_t n = 0;
             fg_status s = fg_vault_identify(vault, engine, &image, &faces[face], PURPOSE,
                                             DOOR_NOTICE, best, 1, &n);
+            if (s == FG_ERR_PRESENTATION_ATTACK || spoof) {
+                /* A photo or a screen: the door stays shut, the vault has recorded it, and the
+                 * person is pointed to the other way in. Say why. */
+                fg_liveness_result live = {.struct_size = sizeof live};
+                CHECK(fg_liveness(engine, &image, &faces[face], &live));
+                printf("  %s: refused: %s (liveness %.2f < %.2f)%s\n", f->file,
+                       s == FG_ERR_PRESENTATION_ATTACK ? "presentation attack" : "ATTACK PASSED",
+                       live.score, live.threshold, spoof ? "" : " [a real person]");
+                spoofs += spoof;
+                spoofs_refused += spoof && s == FG_ERR_PRESENTATION_ATTACK;
+                refused += !spoof && s == FG_ERR_PRESENTATION_ATTACK;
+                free(pixels);
+                pixels = NULL;
+                continue;
+            }
             if (try_again(s)) {
                 /* Neither a match nor a miss: the door stays shut and asks for another look. */
                 printf("  %s: try again: %s\n", f->file, fg_status_str(s));
@@ -228,8 +259,10 @@ int main(int argc, char **argv) {
     }
     size_t subjects = 0;
     CHECK(fg_vault_subject_count(vault, &subjects));
-    printf("identified %zu/%zu (%zu to try again); %zu subjects enrolled\n", right, probes,
-           retries, subjects);
+    printf("identified %zu/%zu (%zu to try again, %zu real faces refused as attacks); %zu "
+           "subjects enrolled\n",
+           right, probes, retries, refused, subjects);
+    printf("presentation attacks refused: %zu/%zu\n", spoofs_refused, spoofs);
     if (first_person_probe == SIZE_MAX) {
         fprintf(stderr, "%s was never identified: nothing to check the deletion on\n",
                 first_person);
@@ -268,7 +301,7 @@ int main(int argc, char **argv) {
     uint64_t entries = 0;
     CHECK(fg_vault_audit_verify(vault, &entries));
     printf("audit log verified: %llu entries\n", (unsigned long long)entries);
-    exit_code = right * 100 >= probes * min_percent ? 0 : 1;
+    exit_code = right * 100 >= probes * min_percent && spoofs_refused == spoofs ? 0 : 1;
 
 fail:
     free(pixels);

@@ -74,6 +74,25 @@ pub enum Event {
     },
     /// A key rotation that a power cut interrupted before it took effect.
     KeyRotationAbandoned { epoch: u32 },
+    /// A presentation attack (a photo, a screen, a mask) refused by the liveness check: the
+    /// purpose, whether it came at enrolment or at the door, and the check's score and
+    /// threshold. Never an image, a template, or who it was.
+    PresentationAttack {
+        purpose: String,
+        stage: Stage,
+        score: f32,
+        threshold: f32,
+    },
+}
+
+/// Where a face was presented: to enrol, or to be recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// An enrolment photo.
+    Enrolment,
+    /// A probe: a capture at the door (identification or verification).
+    Probe,
 }
 
 impl Event {

@@ -165,6 +165,7 @@
 
 mod atomic;
 mod audit;
+mod capture;
 mod core;
 mod counter;
 mod error;
@@ -184,7 +185,7 @@ pub use self::core::{OpenReport, Vault, VaultConfig};
 pub use audit::{read_audit, AuditLog};
 pub use counter::{FileCounter, MonotonicCounter};
 pub use error::VaultError;
-pub use event::{AuditEntry, Event};
+pub use event::{AuditEntry, Event, Stage};
 pub use key::{KeyProvider, VaultKey, KEY_LEN};
 pub use storage::{DirStorage, Storage};
 

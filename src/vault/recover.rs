@@ -245,6 +245,7 @@ pub(super) fn replay(
             Event::Created { .. }
             | Event::Identified { .. }
             | Event::Verified { .. }
+            | Event::PresentationAttack { .. }
             | Event::Compacted { .. } => {}
         }
     }

@@ -1253,6 +1253,184 @@ static fg_status memory_options_short(void) {
                                                   &new_engine);
 }
 
+/* ---- liveness: the check, its loading, and the templates it gates ---- */
+static char models_dir[1024], liveness_json_path[1024];
+static fg_liveness_result live;
+static fg_status liveness_of(const fg_engine *e, const fg_face *f) {
+    memset(&live, 0, sizeof live);
+    live.struct_size = sizeof live;
+    return fg_liveness(e, &frame, f, &live);
+}
+/* The real face: judged live, with the shipped threshold. */
+static fg_status liveness_ok(void) {
+    fg_status s = liveness_of(engine, &face);
+    if (s == FG_OK && !(live.is_live && live.score >= live.threshold &&
+                        live.struct_size == sizeof live && isfinite(live.score)))
+        return FG_ERR_INTERNAL;
+    return s;
+}
+static fg_status liveness_null_engine(void) { return fg_liveness(NULL, &frame, &face, &live); }
+static fg_status liveness_null_image(void) { return fg_liveness(engine, NULL, &face, &live); }
+static fg_status liveness_null_face(void) { return fg_liveness(engine, &frame, NULL, &live); }
+static fg_status liveness_null_out(void) { return fg_liveness(engine, &frame, &face, NULL); }
+/* A caller compiled against a smaller structure: refused, not one byte written. */
+static fg_status liveness_short_struct(void) {
+    unsigned char before[sizeof(fg_liveness_result)];
+    memset(&live, 0xAB, sizeof live);
+    live.struct_size = sizeof live - 1;
+    memcpy(before, &live, sizeof live);
+    fg_status s = fg_liveness(engine, &frame, &face, &live);
+    return memcmp(before, &live, sizeof live) != 0 ? FG_ERR_INTERNAL : s;
+}
+static fg_status liveness_tiny(void) {
+    fg_face t = tiny_face();
+    return liveness_of(engine, &t);
+}
+static fg_status liveness_outside(void) {
+    fg_face o = face;
+    o.x = (float)frame.width + 50.0f;
+    return liveness_of(engine, &o);
+}
+static fg_status liveness_nan_box(void) {
+    fg_face o = face;
+    o.width = NAN;
+    return liveness_of(engine, &o);
+}
+/* The engine from memory of the models without a liveness check: detects, but makes no
+ * template, and says why. */
+static fg_engine *no_liveness;
+static fg_status memory_without_liveness(void) {
+    size_t dl = 0, el = 0;
+    uint8_t *d = slurp(detector, &dl), *e = slurp(embedder, &el);
+    fg_status s = d && e ? fg_engine_new_from_memory(d, dl, e, el, NULL, &no_liveness)
+                         : FG_ERR_INTERNAL;
+    free(d);
+    free(e);
+    return s;
+}
+static fg_status no_liveness_check(void) { return liveness_of(no_liveness, &face); }
+static fg_status no_liveness_enroll(void) {
+    uint64_t c;
+    fg_consent_handle hc;
+    fg_status s = fg_vault_grant(vault, "door-access", "badge-nolive", NOTICE, 3600, &c, &hc);
+    if (s != FG_OK)
+        return s;
+    s = fg_vault_enroll(vault, no_liveness, &frame, &face, &hc);
+    fg_vault_revoke(vault, c);
+    return s;
+}
+static fg_status no_liveness_identify(void) {
+    return fg_vault_identify(vault, no_liveness, &frame, &face, "door-access", NOTICE, candidates,
+                             4, &n);
+}
+static fg_status no_liveness_free(void) {
+    fg_engine_free(no_liveness);
+    no_liveness = NULL;
+    return FG_OK;
+}
+/* liveness.json as a NUL-terminated string. */
+static char *slurp_text(const char *path) {
+    size_t len = 0;
+    uint8_t *bytes = slurp(path, &len);
+    char *t = bytes ? realloc(bytes, len + 1) : NULL;
+    if (!t) {
+        free(bytes);
+        return NULL;
+    }
+    t[len] = '\0';
+    return t;
+}
+/* The four models liveness.json lists, in its order (the first file twice, at two crops). */
+static const char *LIVENESS_FILES[4] = {"antispoof_minifasnet_98.20.onnx",
+                                         "antispoof_minifasnet_98.20.onnx",
+                                         "sfas_minifasnetv2_2.7_80x80.onnx",
+                                         "sfas_minifasnetv1se_4.0_80x80.onnx"};
+/* An engine from memory with its liveness check, `count` of the models given (and the JSON
+ * if `with_json`); `path` set as well if `with_path`. */
+static fg_status memory_liveness(size_t count, int with_json, int with_path, int null_models) {
+    size_t dl = 0, el = 0, lens[4] = {0};
+    uint8_t *d = slurp(detector, &dl), *e = slurp(embedder, &el), *m[4] = {0};
+    char *json = slurp_text(liveness_json_path);
+    char path[1200];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", models_dir, LIVENESS_FILES[i]);
+        m[i] = slurp(path, &lens[i]);
+    }
+    fg_engine_options o = options_default();
+    o.liveness_json = with_json ? json : NULL;
+    o.liveness_models = null_models ? NULL : (const uint8_t *const *)m;
+    o.liveness_model_lens = lens;
+    o.liveness_model_count = count;
+    o.liveness_path = with_path ? liveness_json_path : NULL;
+    fg_status s = d && e && json && m[3]
+                      ? fg_engine_new_from_memory_with_options(d, dl, e, el, NULL, &o, &new_engine)
+                      : FG_ERR_INTERNAL;
+    free(d);
+    free(e);
+    free(json);
+    for (size_t i = 0; i < 4; i++)
+        free(m[i]); /* the engine keeps its own copies */
+    if (s == FG_OK) {
+        s = liveness_of(new_engine, &face);
+        if (s == FG_OK && !live.is_live)
+            s = FG_ERR_PRESENTATION_ATTACK;
+    }
+    return s;
+}
+static fg_status memory_liveness_ok(void) { return memory_liveness(4, 1, 0, 0); }
+static fg_status memory_liveness_three_of_four(void) { return memory_liveness(3, 1, 0, 0); }
+static fg_status memory_liveness_models_without_json(void) { return memory_liveness(4, 0, 0, 0); }
+static fg_status memory_liveness_and_a_path(void) { return memory_liveness(4, 1, 1, 0); }
+static fg_status memory_liveness_null_models(void) { return memory_liveness(4, 1, 0, 1); }
+static fg_status memory_liveness_bad_json(void) {
+    size_t dl = 0, el = 0;
+    uint8_t *d = slurp(detector, &dl), *e = slurp(embedder, &el);
+    fg_engine_options o = options_default();
+    o.liveness_json = "{\"name\": \"x\"}";
+    fg_status s = d && e ? fg_engine_new_from_memory_with_options(d, dl, e, el, NULL, &o, &new_engine)
+                         : FG_ERR_INTERNAL;
+    free(d);
+    free(e);
+    return s;
+}
+/* From files: a description given by path; a missing one; memory fields on a file engine. */
+static fg_status files_liveness_path(void) {
+    fg_engine_options o = options_default();
+    o.liveness_path = liveness_json_path;
+    fg_status s = fg_engine_new_with_options(detector, embedder, &o, &new_engine);
+    return s == FG_OK ? liveness_of(new_engine, &face) : s;
+}
+static fg_status files_liveness_missing(void) {
+    fg_engine_options o = options_default();
+    o.liveness_path = "/nonexistent/liveness.json";
+    return fg_engine_new_with_options(detector, embedder, &o, &new_engine);
+}
+static fg_status files_liveness_json(void) {
+    fg_engine_options o = options_default();
+    o.liveness_json = "{}";
+    return fg_engine_new_with_options(detector, embedder, &o, &new_engine);
+}
+static fg_status detection_only_liveness_path(void) {
+    fg_engine_options o = options_default();
+    o.liveness_path = liveness_json_path;
+    return fg_engine_new_with_options(detector, NULL, &o, &new_engine);
+}
+/* A detection-only engine judges no liveness: it makes no template. */
+static fg_status detection_only_liveness(void) {
+    fg_engine *d = NULL;
+    fg_status s = fg_engine_new_with_options(detector, NULL, NULL, &d);
+    if (s == FG_OK)
+        s = liveness_of(d, &face);
+    fg_engine_free(d);
+    return s;
+}
+static fg_status status_str_liveness(void) {
+    return strstr(fg_status_str(FG_ERR_PRESENTATION_ATTACK), "presentation attack") &&
+                   strstr(fg_status_str(FG_ERR_NO_LIVENESS), "liveness")
+               ? FG_OK
+               : FG_ERR_INTERNAL;
+}
+
 /* ---- what opening a vault repaired ---- */
 static fg_recovery_report report;
 static fg_status recovery_of(const fg_vault *v) {
@@ -1552,6 +1730,36 @@ static const struct row ROWS[] = {
     {"engine from memory: NULL embedder, a spec", FG_ERR_INVALID_ARGUMENT,
      memory_null_embedder_with_spec},
     {"engine from memory: options struct_size 0", FG_ERR_INVALID_ARGUMENT, memory_options_short},
+    {"liveness: the real face is live", FG_OK, liveness_ok},
+    {"liveness: NULL engine", FG_ERR_NULL_POINTER, liveness_null_engine},
+    {"liveness: NULL image", FG_ERR_NULL_POINTER, liveness_null_image},
+    {"liveness: NULL face", FG_ERR_NULL_POINTER, liveness_null_face},
+    {"liveness: NULL result", FG_ERR_NULL_POINTER, liveness_null_out},
+    {"liveness: struct_size short (untouched)", FG_ERR_INVALID_ARGUMENT, liveness_short_struct},
+    {"liveness: a face too small to judge", FG_ERR_FACE_TOO_SMALL, liveness_tiny},
+    {"liveness: a box outside the frame", FG_ERR_INVALID_ARGUMENT, liveness_outside},
+    {"liveness: a NaN box", FG_ERR_INVALID_ARGUMENT, liveness_nan_box},
+    {"liveness: detection-only engine", FG_ERR_NO_LIVENESS, detection_only_liveness},
+    {"liveness: status messages", FG_OK, status_str_liveness},
+    {"engine from memory without liveness: made", FG_OK, memory_without_liveness},
+    {"  ...: fg_liveness", FG_ERR_NO_LIVENESS, no_liveness_check},
+    {"  ...: enroll refused", FG_ERR_NO_LIVENESS, no_liveness_enroll},
+    {"  ...: identify refused", FG_ERR_NO_LIVENESS, no_liveness_identify},
+    {"  ...: free", FG_OK, no_liveness_free},
+    {"engine from memory with liveness: judges", FG_OK, memory_liveness_ok},
+    {"  ...: 3 models for a 4-model description", FG_ERR_INVALID_ARGUMENT,
+     memory_liveness_three_of_four},
+    {"  ...: models without the JSON", FG_ERR_INVALID_ARGUMENT,
+     memory_liveness_models_without_json},
+    {"  ...: a path as well", FG_ERR_INVALID_ARGUMENT, memory_liveness_and_a_path},
+    {"  ...: NULL model array", FG_ERR_NULL_POINTER, memory_liveness_null_models},
+    {"  ...: a description missing fields", FG_ERR_MODEL, memory_liveness_bad_json},
+    {"engine options: liveness_path", FG_OK, files_liveness_path},
+    {"engine options: liveness_path missing", FG_ERR_MODEL, files_liveness_missing},
+    {"engine options: liveness_json on a file engine", FG_ERR_INVALID_ARGUMENT,
+     files_liveness_json},
+    {"engine options: detection only, a liveness_path", FG_ERR_INVALID_ARGUMENT,
+     detection_only_liveness_path},
     {"recovery: a vault just created", FG_OK, recovery_created},
     {"recovery: a copy opened", FG_OK, recovery_of_a_copy},
     {"recovery: a torn write cut and logged", FG_OK, recovery_torn_write},
@@ -1646,6 +1854,8 @@ int main(int argc, char **argv) {
     }
     snprintf(detector, sizeof detector, "%s/face_detection_yunet_2023mar.onnx", argv[1]);
     snprintf(embedder, sizeof embedder, "%s/fr_feature.onnx", argv[1]);
+    snprintf(models_dir, sizeof models_dir, "%s", argv[1]);
+    snprintf(liveness_json_path, sizeof liveness_json_path, "%s/liveness.json", argv[1]);
     snprintf(vault_dir, sizeof vault_dir, "%s/vault", argv[7]);
     snprintf(scratch, sizeof scratch, "%s/tampered", argv[7]);
     snprintf(copy_dir, sizeof copy_dir, "%s/copy", argv[7]);
@@ -1737,7 +1947,7 @@ int main(int argc, char **argv) {
                              FG_ERR_CONSENT_UNKNOWN, FG_ERR_PURPOSE_MISMATCH,
                              FG_ERR_UNKNOWN_SUBJECT, FG_ERR_CONSENT_INVALID,
                              FG_ERR_MODEL_MISMATCH, FG_ERR_CLOCK_BEHIND, FG_ERR_WRONG_KEY,
-                             FG_ERR_TAMPERED,
+                             FG_ERR_TAMPERED, FG_ERR_PRESENTATION_ATTACK, FG_ERR_NO_LIVENESS,
                              FG_ERR_CORRUPT, FG_ERR_ROLLED_BACK, FG_ERR_NO_VAULT, FG_ERR_IO,
                              FG_ERR_VAULT_POISONED, FG_ERR_VAULT_BUSY, FG_ERR_VAULT_EXISTS,
                              FG_ERR_COUNTER, FG_ERR_INTERNAL};

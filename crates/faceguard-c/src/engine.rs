@@ -4,14 +4,16 @@
 use std::ffi::c_char;
 use std::mem::size_of;
 use std::path::Path;
+use std::sync::Arc;
 
 use fg::{
     AlignError, AlignmentTemplate, DetectError, Detector, DetectorConfig, Embedder, EmbedderSpec,
-    Engine, Face, ImageView, Quality, QualityPolicy,
+    Engine, Face, ImageView, ModelLiveness, Quality, QualityPolicy,
 };
 
 use crate::guard::{self, arg, out, text, Failure, Outcome};
 use crate::image::fg_image;
+use crate::liveness::{invalid, liveness_from_files, liveness_from_memory};
 use crate::log::{self, fg_log_level};
 use crate::status::fg_status::{self, *};
 
@@ -58,6 +60,15 @@ impl fg_engine {
         match &self.models {
             Models::Full(engine) => engine.detect(image),
             Models::DetectionOnly { detector, .. } => detector.detect(image),
+        }
+    }
+
+    /// The liveness check: the full engine's, if it has one (a detection-only engine has
+    /// none).
+    pub(crate) fn liveness(&self) -> Option<&Arc<dyn fg::Liveness>> {
+        match &self.models {
+            Models::Full(engine) => engine.liveness(),
+            Models::DetectionOnly { .. } => None,
         }
     }
 
@@ -167,6 +178,24 @@ pub struct fg_engine_options {
     pub min_face: u32,
     /// At most this many faces per frame, the strongest: 1 to `FG_MAX_FACES` (default).
     pub max_faces: u32,
+    /// Engines made from files (`fg_engine_new_with_options`): the liveness description
+    /// (JSON) whose presentation-attack models lie in the same directory. NULL (default):
+    /// `liveness.json` beside the embedder model. Either must exist for an engine with an
+    /// embedder (`FG_ERR_MODEL` otherwise): every purpose named through the C API requires a
+    /// liveness check. Must be NULL for engines made from memory.
+    pub liveness_path: *const c_char,
+    /// Engines made from memory (`fg_engine_new_from_memory_with_options`): the liveness
+    /// description as JSON text, NULL (default) for none. An engine from memory without one
+    /// makes no template (`FG_ERR_NO_LIVENESS`). Must be NULL for engines made from files.
+    pub liveness_json: *const c_char,
+    /// With `liveness_json`: the bytes of each model it lists, in its order
+    /// (`liveness_model_count` pointers), and their lengths (`liveness_model_lens`). Copied;
+    /// the caller may free them when the call returns.
+    pub liveness_models: *const *const u8,
+    /// The lengths of `liveness_models`' buffers.
+    pub liveness_model_lens: *const usize,
+    /// How many models `liveness_models` holds: as many as `liveness_json` lists.
+    pub liveness_model_count: usize,
 }
 
 guard::versioned!(fg_engine_options);
@@ -181,6 +210,11 @@ impl Default for fg_engine_options {
             max_side: config.max_side,
             min_face: config.min_face,
             max_faces: FG_MAX_FACES as u32,
+            liveness_path: std::ptr::null(),
+            liveness_json: std::ptr::null(),
+            liveness_models: std::ptr::null(),
+            liveness_model_lens: std::ptr::null(),
+            liveness_model_count: 0,
         }
     }
 }
@@ -200,17 +234,21 @@ pub unsafe extern "C" fn fg_engine_options_default(options: *mut fg_engine_optio
     })
 }
 
-/// The detector's settings from the caller's options (NULL: the defaults), checked.
+/// The caller's options (NULL: the defaults).
 ///
 /// # Safety
 /// `options` is NULL or valid for reads of its `struct_size` bytes.
-unsafe fn detector_config(options: *const fg_engine_options) -> Result<DetectorConfig, Failure> {
-    let o = if options.is_null() {
-        fg_engine_options::default()
+unsafe fn read_options(options: *const fg_engine_options) -> Result<fg_engine_options, Failure> {
+    if options.is_null() {
+        Ok(fg_engine_options::default())
     } else {
         // SAFETY: per this function's contract.
-        unsafe { guard::read(options)? }
-    };
+        unsafe { guard::read(options) }
+    }
+}
+
+/// The detector's settings from the caller's options, checked.
+fn detector_config(o: &fg_engine_options) -> Result<DetectorConfig, Failure> {
     if o.max_faces == 0 || o.max_faces as usize > FG_MAX_FACES {
         return Err(Failure {
             status: FG_ERR_INVALID_ARGUMENT,
@@ -232,10 +270,21 @@ unsafe fn detector_config(options: *const fg_engine_options) -> Result<DetectorC
 }
 
 /// Wraps the models in a new handle for the caller, and logs what was loaded.
-fn boxed(name: &str, detector: Detector, embedder: Option<Embedder>, out: &mut *mut fg_engine) {
+fn boxed(
+    name: &str,
+    detector: Detector,
+    embedder: Option<(Embedder, Option<ModelLiveness>)>,
+    out: &mut *mut fg_engine,
+) {
     let c = detector.config().clone();
     let models = match embedder {
-        Some(embedder) => Models::Full(Engine::new(detector, embedder)),
+        Some((embedder, liveness)) => {
+            let engine = Engine::new(detector, embedder);
+            Models::Full(match liveness {
+                Some(check) => engine.with_liveness(Arc::new(check)),
+                None => engine,
+            })
+        }
         None => Models::DetectionOnly {
             detector,
             alignment: EmbedderSpec::fr_feature().alignment,
@@ -243,7 +292,15 @@ fn boxed(name: &str, detector: Detector, embedder: Option<Embedder>, out: &mut *
     };
     log::emit_with(fg_log_level::FG_LOG_DEBUG, || {
         let embedder = match &models {
-            Models::Full(engine) => format!("embedder `{}`", engine.embedder().spec().name),
+            Models::Full(engine) => format!(
+                "embedder `{}`; {}",
+                engine.embedder().spec().name,
+                if engine.liveness().is_some() {
+                    "liveness check loaded"
+                } else {
+                    "no liveness check: every template refused (FG_ERR_NO_LIVENESS)"
+                }
+            ),
             Models::DetectionOnly { .. } => "no embedder (detection only)".into(),
         };
         format!(
@@ -270,8 +327,10 @@ fn embedder_from_path(path: &str) -> Result<Embedder, Failure> {
 /// Loads the YuNet detector from `detector_model_path` and the embedder from
 /// `embedder_model_path`, with the default detector settings. The embedder's description is
 /// read from the `.json` file beside it (same name, extension `.json`) if there is one;
-/// otherwise the built-in description of `fr_feature.onnx` is used. On success `*out` is a
-/// new engine to free with `fg_engine_free`.
+/// otherwise the built-in description of `fr_feature.onnx` is used. The liveness check is
+/// loaded from `liveness.json` beside the embedder and the presentation-attack models it
+/// names (`FG_ERR_MODEL` if they are missing: every purpose named through the C API requires
+/// a live face). On success `*out` is a new engine to free with `fg_engine_free`.
 ///
 /// # Safety
 /// The paths are NULL or NUL-terminated strings; `out` is NULL or valid for a write.
@@ -337,13 +396,14 @@ unsafe fn new_with_options(
 ) -> fg_status {
     guard::call(name, || {
         // SAFETY: the caller's contract, checked for NULL by the helpers.
-        let (det, out, config) = unsafe {
+        let (det, out, o) = unsafe {
             (
                 text(detector_model_path)?,
                 self::out(out)?,
-                detector_config(options)?,
+                read_options(options)?,
             )
         };
+        let config = detector_config(&o)?;
         let emb = if embedder_model_path.is_null() {
             None
         } else {
@@ -351,7 +411,20 @@ unsafe fn new_with_options(
             Some(unsafe { text(embedder_model_path)? })
         };
         let detector = Detector::from_path(det, config).map_err(guard::status)?;
-        let embedder = emb.map(embedder_from_path).transpose()?;
+        if emb.is_none() && !(o.liveness_path.is_null() && o.liveness_json.is_null()) {
+            return Err(invalid(
+                "a detection-only engine makes no template: it takes no liveness check",
+            ));
+        }
+        let embedder = match emb {
+            Some(path) => {
+                let embedder = embedder_from_path(path)?;
+                // SAFETY: the options' strings are NULL or NUL-terminated per the contract.
+                let liveness = unsafe { liveness_from_files(&o, path)? };
+                Some((embedder, Some(liveness)))
+            }
+            None => None,
+        };
         boxed(name, detector, embedder, out);
         Ok(())
     })
@@ -360,7 +433,10 @@ unsafe fn new_with_options(
 /// Like `fg_engine_new`, from models in memory (firmware without a file system):
 /// `detector_model` and `embedder_model` are the ONNX files' bytes, `embedder_spec_json` the
 /// embedder's description as JSON, or NULL for `fr_feature.onnx`'s. The bytes are copied;
-/// the caller may free them when this returns.
+/// the caller may free them when this returns. Such an engine has no liveness check, so it
+/// detects, measures quality and sets thresholds, but makes no template
+/// (`FG_ERR_NO_LIVENESS`): give it the presentation-attack models with
+/// `fg_engine_new_from_memory_with_options` (`fg_engine_options.liveness_json`).
 ///
 /// # Safety
 /// Each buffer is NULL or valid for reads of its length; `embedder_spec_json` is NULL or a
@@ -445,13 +521,14 @@ unsafe fn from_memory(
 ) -> fg_status {
     guard::call(name, || {
         // SAFETY: the caller's contract, checked for NULL and length by the helpers.
-        let (det, out, config) = unsafe {
+        let (det, out, o) = unsafe {
             (
                 guard::bytes(detector_model, detector_model_len)?,
                 self::out(out)?,
-                detector_config(options)?,
+                read_options(options)?,
             )
         };
+        let config = detector_config(&o)?;
         let embedder = if embedder_model.is_null() {
             if embedder_model_len != 0 || !embedder_spec_json.is_null() {
                 return Err(FG_ERR_INVALID_ARGUMENT.into());
@@ -469,10 +546,21 @@ unsafe fn from_memory(
             };
             Some((emb, spec))
         };
+        // SAFETY: the options' pointers are valid per the contract.
+        let liveness = unsafe { liveness_from_memory(&o)? };
+        if embedder.is_none() && liveness.is_some() {
+            return Err(invalid(
+                "a detection-only engine makes no template: it takes no liveness check",
+            ));
+        }
         let detector = Detector::from_bytes(det, config).map_err(guard::status)?;
-        let embedder = embedder
-            .map(|(emb, spec)| Embedder::from_bytes(emb, spec).map_err(guard::status))
-            .transpose()?;
+        let embedder = match embedder {
+            Some((emb, spec)) => Some((
+                Embedder::from_bytes(emb, spec).map_err(guard::status)?,
+                liveness,
+            )),
+            None => None,
+        };
         boxed(name, detector, embedder, out);
         Ok(())
     })
@@ -698,9 +786,9 @@ mod tests {
             max_side: 320,
             min_face: 48,
             max_faces: 3,
+            ..fg_engine_options::default()
         };
-        // SAFETY: a valid fg_engine_options.
-        let config = unsafe { detector_config(&options) }.unwrap();
+        let config = detector_config(&options).unwrap();
         assert_eq!(
             config,
             DetectorConfig {
@@ -713,7 +801,8 @@ mod tests {
         );
         // NULL: the library's defaults, with FG_MAX_FACES.
         // SAFETY: NULL is allowed.
-        let defaults = unsafe { detector_config(std::ptr::null()) }.unwrap();
+        let defaults =
+            detector_config(&unsafe { read_options(std::ptr::null()) }.unwrap()).unwrap();
         assert_eq!(
             defaults,
             DetectorConfig {

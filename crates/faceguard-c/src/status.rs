@@ -3,7 +3,10 @@
 use std::ffi::{c_char, CStr};
 
 use fg::vault::VaultError;
-use fg::{ConsentError, Error, ImageError, MatchError, ModelError, QualityError, QualityIssue};
+use fg::{
+    ConsentError, Error, ImageError, LivenessError, MatchError, ModelError, QualityError,
+    QualityIssue,
+};
 
 /// What a call did. `FG_OK` is 0; the values never change between versions (new ones are
 /// added at the end of their group, and a caller treats any value it does not know as a
@@ -98,6 +101,15 @@ pub enum fg_status {
     /// The monotonic counter (`fg_counter`) failed (a callback returned non-zero), or a vault
     /// bound to one was opened without it (use `fg_vault_open_with_counter`).
     FG_ERR_COUNTER = 39,
+    /// The liveness check judged the face a presentation attack (a printed photo, a screen,
+    /// a replayed video, a mask): no template was made, and the vault's journal records the
+    /// attack (purpose, stage, score; never the image). At the door: refuse, and offer the
+    /// other way in.
+    FG_ERR_PRESENTATION_ATTACK = 40,
+    /// The purpose requires a liveness check (every purpose named through the C API does)
+    /// and the engine has none: create it with the presentation-attack models
+    /// (`fg_engine_options.liveness_path`, or `liveness.json` beside the embedder).
+    FG_ERR_NO_LIVENESS = 41,
     /// A bug in faceguard (a caught panic): the call did not complete, and no out-parameter
     /// was written. The panic may have struck mid-write, so if the call was given a vault,
     /// that vault handle refuses every further call (`FG_ERR_VAULT_POISONED`) until it is
@@ -196,6 +208,20 @@ impl From<&Error> for fg_status {
             Error::Quality(q) => q.into(),
             Error::Match(m) => m.into(),
             Error::Vault(v) => v.into(),
+            Error::Liveness(l) => l.into(),
+            _ => FG_ERR_INTERNAL,
+        }
+    }
+}
+
+impl From<&LivenessError> for fg_status {
+    fn from(e: &LivenessError) -> Self {
+        match e {
+            LivenessError::PresentationAttack { .. } => FG_ERR_PRESENTATION_ATTACK,
+            LivenessError::NoCheck => FG_ERR_NO_LIVENESS,
+            LivenessError::FaceTooSmall { .. } => FG_ERR_FACE_TOO_SMALL,
+            LivenessError::FaceOutsideFrame => FG_ERR_INVALID_ARGUMENT,
+            LivenessError::Inference(_) => FG_ERR_INFERENCE,
             _ => FG_ERR_INTERNAL,
         }
     }
@@ -203,7 +229,7 @@ impl From<&Error> for fg_status {
 
 impl fg_status {
     /// Every status, for turning a caller's integer back into one.
-    pub(crate) const ALL: [fg_status; 33] = [
+    pub(crate) const ALL: [fg_status; 35] = [
         FG_OK,
         FG_ERR_NULL_POINTER,
         FG_ERR_INVALID_ARGUMENT,
@@ -236,6 +262,8 @@ impl fg_status {
         FG_ERR_VAULT_BUSY,
         FG_ERR_VAULT_EXISTS,
         FG_ERR_COUNTER,
+        FG_ERR_PRESENTATION_ATTACK,
+        FG_ERR_NO_LIVENESS,
         FG_ERR_INTERNAL,
     ];
 
@@ -300,6 +328,12 @@ impl fg_status {
             FG_ERR_VAULT_EXISTS => c"a vault already exists at this place",
             FG_ERR_COUNTER => {
                 c"the monotonic counter failed, or a vault bound to one was opened without it"
+            }
+            FG_ERR_PRESENTATION_ATTACK => {
+                c"presentation attack: the face is a photo, a screen or a mask (recorded)"
+            }
+            FG_ERR_NO_LIVENESS => {
+                c"the purpose requires a liveness check and the engine has none: load the PAD models"
             }
             FG_ERR_INTERNAL => c"internal error in faceguard: the call did not complete",
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fg::vault::{OpenReport, Vault, VaultConfig, VaultKey};
-use fg::{ConsentHandle, ConsentId, Matcher, NamedPurpose, ProbeTemplate, SubjectId};
+use fg::{ConsentHandle, ConsentId, ImageView, Matcher, NamedPurpose, ProbeConsent, SubjectId};
 
 use crate::counter::{fg_counter, CallbackCounter};
 use crate::engine::{fg_engine, fg_face};
@@ -262,14 +262,13 @@ unsafe fn vault_key(key: *const u8, key_len: usize) -> Result<VaultKey, Failure>
 ///
 /// # Safety
 /// The image's planes are valid for reads of their lengths during the call.
-unsafe fn probe(
+unsafe fn probe_parts<'i>(
     vault: &fg_vault,
-    engine: &fg_engine,
-    image: &fg_image,
-    face: &fg_face,
+    engine: &'i fg_engine,
+    image: &'i fg_image,
     purpose: &str,
     notice: &str,
-) -> Result<ProbeTemplate<NamedPurpose>, Failure> {
+) -> Result<(&'i fg::Engine, ImageView<'i>, ProbeConsent<NamedPurpose>), Failure> {
     let engine = engine.full()?;
     // SAFETY: the planes are valid for their lengths, per this function's contract.
     let view = unsafe { image.view()? };
@@ -277,9 +276,7 @@ unsafe fn probe(
         .vault
         .probe_consent_named(purpose, notice)
         .map_err(guard::status)?;
-    engine
-        .probe_template(consent, &view, &face.to_face())
-        .map_err(guard::status)
+    Ok((engine, view, consent))
 }
 
 fn subject(id: &str) -> Result<SubjectId, Failure> {
@@ -706,10 +703,10 @@ pub unsafe extern "C" fn fg_vault_enroll(
         // SAFETY: planes valid per the contract.
         let view = unsafe { image.view()? };
         let token = vault.vault.token_named(&handle).map_err(guard::status)?;
-        let template = engine
-            .enrolment_template(&token, &view, &face.to_face())
+        vault
+            .vault
+            .enroll_face(engine, &token, &view, &face.to_face())
             .map_err(guard::status)?;
-        vault.vault.enroll(template).map_err(guard::status)?;
         Ok(())
     })
 }
@@ -765,10 +762,10 @@ pub unsafe extern "C" fn fg_vault_enroll_fused(
         let faces: Vec<fg::Face> = faces.iter().map(|f| f.to_face()).collect();
         let photos: Vec<_> = views.iter().zip(&faces).collect();
         let token = vault.vault.token_named(&handle).map_err(guard::status)?;
-        let template = engine
-            .fused_enrolment_template(&token, &photos)
+        vault
+            .vault
+            .enroll_faces_fused(engine, &token, &photos)
             .map_err(guard::status)?;
-        vault.vault.enroll(template).map_err(guard::status)?;
         Ok(())
     })
 }
@@ -811,10 +808,17 @@ pub unsafe extern "C" fn fg_vault_identify(
         // SAFETY: valid for `capacity` elements of element 0's `struct_size` per the contract.
         let candidates = unsafe { guard::OutArray::new(candidates, capacity)? };
         // SAFETY: the planes are valid for their lengths per the caller's contract.
-        let probe = unsafe { probe(vault, engine, &image, &face, purpose, notice)? };
+        let (engine, view, consent) =
+            unsafe { probe_parts(vault, engine, &image, purpose, notice)? };
         let found = vault
             .vault
-            .identify(&probe, candidates.capacity())
+            .identify_face(
+                engine,
+                consent,
+                &view,
+                &face.to_face(),
+                candidates.capacity(),
+            )
             .map_err(guard::status)?;
         let rows: Vec<fg_candidate> = found
             .iter()
@@ -873,10 +877,11 @@ pub unsafe extern "C" fn fg_vault_verify(
         };
         let claimed = self::subject(id)?;
         // SAFETY: the planes are valid for their lengths per the caller's contract.
-        let probe = unsafe { probe(vault, engine, &image, &face, purpose, notice)? };
+        let (engine, view, consent) =
+            unsafe { probe_parts(vault, engine, &image, purpose, notice)? };
         let d = vault
             .vault
-            .verify(&probe, &claimed)
+            .verify_face(engine, consent, &view, &face.to_face(), &claimed)
             .map_err(guard::status)?;
         decision.write(fg_decision {
             struct_size: 0,

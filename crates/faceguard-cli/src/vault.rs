@@ -240,8 +240,12 @@ fn enroll(
     let engine = shared::load_engine(models)?;
     let face = shared::subject(&engine, &image, &args.image)?;
     let token = vault.grant_named(&args.purpose, subject, &args.notice, valid_for)?;
-    let template = engine.enrolment_template(&token, &image.view(), &face)?;
-    vault.enroll(template)?;
+    // The liveness check and the quality gate run inside; a spoof is recorded in the journal.
+    // A consent that enrolled nothing is revoked at once rather than left behind.
+    if let Err(e) = vault.enroll_face(&engine, &token, &image.view(), &face) {
+        vault.revoke(token.id())?;
+        return Err(e.into());
+    }
     #[derive(Serialize)]
     struct Enrolled<'a> {
         subject: &'a str,
@@ -270,10 +274,10 @@ fn identify(
     let engine = shared::load_engine(models)?;
     let face = shared::subject(&engine, &image, &args.image)?;
     let consent = vault.probe_consent_named(&args.purpose, shared::NOTICE)?;
-    let probe = engine.probe_template(consent, &image.view(), &face)?;
     // The embedder's own threshold at the default false-match rate.
     vault.set_matcher(engine.matcher_at(faceguard::DEFAULT_TARGET_FMR)?);
-    let candidates = vault.identify(&probe, args.k.max(1))?;
+    // A spoof is refused (and recorded in the journal) before any template is made.
+    let candidates = vault.identify_face(&engine, consent, &image.view(), &face, args.k.max(1))?;
     #[derive(Serialize)]
     struct Identified<'a> {
         purpose: &'a str,

@@ -196,3 +196,44 @@ fn rotate_key_retires_the_old_key() {
     let listing = json(&v.run_with_key(&["list"], &new_key));
     assert_eq!(listing["subjects_enrolled"], 1);
 }
+
+#[test]
+fn a_spoof_neither_enrols_nor_opens_the_door_and_the_journal_records_it() {
+    let v = Vault::new("spoof");
+    json(&v.run(&["init"]));
+    enrol(&v, "badge-1", "img1.jpg");
+    // A phone screen showing a face (InspireFace's sample).
+    let screen = common::data_dir()
+        .join("antispoof/inspireface_rgb_fake.jpg")
+        .display()
+        .to_string();
+    let err = one_line_error(&v.run(&[
+        "enroll",
+        "--subject",
+        "badge-2",
+        "--purpose",
+        "door-access",
+        &screen,
+    ]));
+    assert!(err.contains("presentation attack"), "{err}");
+    let err = one_line_error(&v.run(&["identify", "--purpose", "door-access", &screen]));
+    assert!(err.contains("presentation attack"), "{err}");
+    // Nothing enrolled for badge-2, and its consent did not outlive the refusal.
+    let listing = json(&v.run(&["list"]));
+    assert_eq!(listing["subjects_enrolled"], 1, "{listing}");
+    let export = v.run(&["audit", "export"]);
+    let text = String::from_utf8_lossy(&export.stdout).into_owned();
+    let attacks: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "presentation-attack")
+        .collect();
+    assert_eq!(attacks.len(), 2, "{text}");
+    assert_eq!(attacks[0]["stage"], "enrolment");
+    assert_eq!(attacks[1]["stage"], "probe");
+    for a in &attacks {
+        assert_eq!(a["purpose"], "door-access");
+        assert!(a["score"].as_f64().unwrap() < a["threshold"].as_f64().unwrap());
+        assert!(a.get("subject").is_none(), "{a}");
+    }
+}

@@ -1,0 +1,161 @@
+//! `fg_liveness`: is the face in front of the camera a live person? And how an engine's
+//! liveness check is loaded, from files or from memory.
+
+use std::path::Path;
+
+use fg::liveness::LIVENESS_SPEC_FILE;
+use fg::{LivenessError, LivenessSpec, ModelLiveness, PadModel};
+
+use crate::engine::{fg_engine, fg_engine_options, fg_face};
+use crate::guard::{self, arg, text, Failure, Outcome};
+use crate::image::fg_image;
+use crate::status::fg_status::{self, *};
+
+/// A liveness verdict (`fg_liveness`). Set `struct_size` before the call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct fg_liveness_result {
+    /// `sizeof(fg_liveness_result)`.
+    pub struct_size: u32,
+    /// Higher is more likely live: the fused log-odds of "live" of the presentation-attack
+    /// models (about -9 to 9).
+    pub score: f32,
+    /// The threshold applied.
+    pub threshold: f32,
+    /// `score >= threshold`: a live face. When false, the face is a presentation attack (a
+    /// photo, a screen, a mask): `fg_vault_enroll` and `fg_vault_identify` would refuse it
+    /// with `FG_ERR_PRESENTATION_ATTACK`.
+    pub is_live: bool,
+}
+
+guard::versioned!(fg_liveness_result);
+
+/// Judges whether `face` in `image` is a live person (no consent needed: no template is
+/// made; nothing is recorded). The vault's enrolment, identification and verification run
+/// the same check themselves and refuse a spoof; call this to tell the person before.
+/// `FG_ERR_NO_LIVENESS` if the engine has no liveness check (an engine made from memory
+/// without one, or for detection only), `FG_ERR_FACE_TOO_SMALL` if the face is too small to
+/// judge (come closer), `FG_ERR_INVALID_ARGUMENT` if the face box is not in the frame.
+///
+/// # Safety
+/// Pointers are NULL or valid (`image`, `face` and `result` for their `struct_size` bytes);
+/// the image's planes valid for their lengths.
+#[no_mangle]
+pub unsafe extern "C" fn fg_liveness(
+    engine: *const fg_engine,
+    image: *const fg_image,
+    face: *const fg_face,
+    result: *mut fg_liveness_result,
+) -> fg_status {
+    guard::call("fg_liveness", || -> Outcome {
+        // SAFETY: the caller's contract, checked for NULL and size by the helpers.
+        let (engine, image, face, out) = unsafe {
+            (
+                arg(engine)?,
+                guard::read(image)?,
+                guard::read(face)?,
+                guard::Out::new(result)?,
+            )
+        };
+        // SAFETY: the planes are valid for their lengths per the contract.
+        let view = unsafe { image.view()? };
+        let check = engine
+            .liveness()
+            .ok_or_else(|| guard::status(LivenessError::NoCheck))?;
+        let verdict = check.check(&view, &face.to_face()).map_err(guard::status)?;
+        out.write(fg_liveness_result {
+            struct_size: 0,
+            score: verdict.score,
+            threshold: verdict.threshold,
+            is_live: verdict.is_live(),
+        });
+        Ok(())
+    })
+}
+
+/// An argument error with its explanation.
+pub(crate) fn invalid(detail: &str) -> Failure {
+    Failure {
+        status: FG_ERR_INVALID_ARGUMENT,
+        detail: Some(detail.into()),
+    }
+}
+
+/// The liveness check of an engine made from files: the description at `o.liveness_path`,
+/// or `liveness.json` beside the embedder model, with its models beside it.
+///
+/// # Safety
+/// `o.liveness_path` is NULL or NUL-terminated.
+pub(crate) unsafe fn liveness_from_files(
+    o: &fg_engine_options,
+    embedder_path: &str,
+) -> Result<ModelLiveness, Failure> {
+    if !o.liveness_json.is_null() || !o.liveness_models.is_null() || o.liveness_model_count != 0 {
+        return Err(invalid(
+            "liveness_json and liveness_models are for engines made from memory; give \
+             liveness_path (or NULL) to an engine made from files",
+        ));
+    }
+    let spec_path = if o.liveness_path.is_null() {
+        let dir = Path::new(embedder_path).parent().unwrap_or(Path::new(""));
+        dir.join(LIVENESS_SPEC_FILE)
+    } else {
+        // SAFETY: non-NULL, NUL-terminated per the contract.
+        Path::new(unsafe { text(o.liveness_path)? }).to_path_buf()
+    };
+    let spec = LivenessSpec::from_file(&spec_path).map_err(guard::status)?;
+    let dir = spec_path.parent().unwrap_or(Path::new(""));
+    ModelLiveness::from_spec_in(spec, dir).map_err(guard::status)
+}
+
+/// The liveness check of an engine made from memory, if the options give one.
+///
+/// # Safety
+/// `o.liveness_json` is NULL or NUL-terminated; `o.liveness_models` and
+/// `o.liveness_model_lens` are NULL or valid for `o.liveness_model_count` reads, and each
+/// model pointer valid for its length.
+pub(crate) unsafe fn liveness_from_memory(
+    o: &fg_engine_options,
+) -> Result<Option<ModelLiveness>, Failure> {
+    if !o.liveness_path.is_null() {
+        return Err(invalid(
+            "liveness_path is for engines made from files; give liveness_json and \
+             liveness_models to an engine made from memory",
+        ));
+    }
+    if o.liveness_json.is_null() {
+        if !o.liveness_models.is_null() || o.liveness_model_count != 0 {
+            return Err(invalid("liveness_models given without liveness_json"));
+        }
+        return Ok(None);
+    }
+    // SAFETY: non-NULL, NUL-terminated per the contract.
+    let spec = LivenessSpec::from_json(unsafe { text(o.liveness_json)? }).map_err(guard::status)?;
+    let n = o.liveness_model_count;
+    if n != spec.models.len() {
+        return Err(invalid(&format!(
+            "liveness_model_count is {n}, but the liveness description lists {} models",
+            spec.models.len()
+        )));
+    }
+    if o.liveness_models.is_null() || o.liveness_model_lens.is_null() {
+        return Err(FG_ERR_NULL_POINTER.into());
+    }
+    // SAFETY: non-NULL, valid for `n` reads per the contract; `n` is at most the number of
+    // models a description may list (checked by `from_json`).
+    let (ptrs, lens) = unsafe {
+        (
+            std::slice::from_raw_parts(o.liveness_models, n),
+            std::slice::from_raw_parts(o.liveness_model_lens, n),
+        )
+    };
+    let mut models = Vec::with_capacity(n);
+    for ((&ptr, &len), model) in ptrs.iter().zip(lens).zip(&spec.models) {
+        // SAFETY: each pointer is NULL or valid for its length per the contract.
+        let bytes = unsafe { guard::bytes(ptr, len)? };
+        models.push(PadModel::from_bytes(bytes, model.clone()).map_err(guard::status)?);
+    }
+    ModelLiveness::new(spec, models)
+        .map(Some)
+        .map_err(guard::status)
+}
