@@ -47,7 +47,8 @@ impl LivenessScore {
 ///
 /// Implementations return a score for every face they can judge, and an error (never a
 /// panic) for faces they cannot: [`LivenessError::FaceTooSmall`],
-/// [`LivenessError::FaceOutsideFrame`], [`LivenessError::Inference`].
+/// [`LivenessError::NoColour`], [`LivenessError::FaceOutsideFrame`],
+/// [`LivenessError::Inference`].
 pub trait Liveness: Send + Sync {
     /// Judges `face` in `image`.
     fn check(&self, image: &ImageView, face: &Face) -> Result<LivenessScore, LivenessError>;
@@ -90,6 +91,11 @@ pub enum LivenessError {
     /// Too few pixels of face to judge: come closer.
     #[error("face is {side:.0} pixels, liveness needs at least {min:.0}: come closer")]
     FaceTooSmall { side: f32, min: f32 },
+    /// The face has no colour to judge (an infrared or greyscale frame): the RGB models would
+    /// see any grey face as a print. No decision: a purpose that requires liveness refuses
+    /// the face; offer the other way in, or plug in an infrared check.
+    #[error("face has no colour (mean channel difference {colour:.2}, at least {min:.2} needed): an infrared or greyscale frame cannot be judged by this liveness check")]
+    NoColour { colour: f32, min: f32 },
     /// The face box is not finite, empty, or does not overlap the frame.
     #[error(
         "face box is empty, not finite or outside the frame: pass a face detected in this frame"

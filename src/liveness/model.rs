@@ -157,6 +157,29 @@ fn live_probability(out: &[f32], spec: &PadModelSpec) -> Result<f32, LivenessErr
     Ok(p)
 }
 
+/// Mean of `(|R − G| + |G − B| + |B − R|) / 3` over a 16 × 16 grid of points in the face box
+/// (clipped to the frame): 0 for a grey face.
+fn colourfulness(image: &ImageView, face: &Face) -> f32 {
+    const GRID: usize = 16;
+    let b = &face.bbox;
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    let (x0, x1) = (b.x.max(0.0), (b.x + b.width).min(w - 1.0));
+    let (y0, y1) = (b.y.max(0.0), (b.y + b.height).min(h - 1.0));
+    if !(x1 >= x0 && y1 >= y0) {
+        return 0.0;
+    }
+    let mut sum = 0.0f32;
+    for j in 0..GRID {
+        for i in 0..GRID {
+            let x = x0 + (x1 - x0) * (i as f32 + 0.5) / GRID as f32;
+            let y = y0 + (y1 - y0) * (j as f32 + 0.5) / GRID as f32;
+            let [r, g, b] = image.rgb_at(x as usize, y as usize);
+            sum += ((r - g).abs() + (g - b).abs() + (b - r).abs()) / 3.0;
+        }
+    }
+    sum / (GRID * GRID) as f32
+}
+
 /// Log-odds of `p`, clamped to ±[`LOG_ODDS_LIMIT`].
 pub(crate) fn log_odds(p: f32) -> f32 {
     let limit = 1.0 / (1.0 + LOG_ODDS_LIMIT.exp());
@@ -247,22 +270,36 @@ impl ModelLiveness {
                 min: self.spec.min_face,
             });
         }
+        let colour = colourfulness(image, face);
+        if colour < self.spec.min_colour {
+            return Err(LivenessError::NoColour {
+                colour,
+                min: self.spec.min_colour,
+            });
+        }
         Ok(())
     }
 }
 
 impl Liveness for ModelLiveness {
     fn check(&self, image: &ImageView, face: &Face) -> Result<LivenessScore, LivenessError> {
-        let odds = self.model_log_odds(image, face)?;
+        Ok(self.fuse(&self.model_log_odds(image, face)?))
+    }
+}
+
+impl ModelLiveness {
+    /// The verdict from the models' log-odds ([`model_log_odds`](Self::model_log_odds)):
+    /// their weighted mean against the threshold.
+    pub fn fuse(&self, log_odds: &[f32]) -> LivenessScore {
         let (mut sum, mut weights) = (0.0f32, 0.0f32);
-        for (l, m) in odds.iter().zip(&self.spec.models) {
+        for (l, m) in log_odds.iter().zip(&self.spec.models) {
             sum += m.weight * l;
             weights += m.weight;
         }
-        Ok(LivenessScore {
-            score: sum / weights,
+        LivenessScore {
+            score: if weights > 0.0 { sum / weights } else { f32::NAN },
             threshold: self.spec.threshold,
-        })
+        }
     }
 }
 

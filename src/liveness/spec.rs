@@ -91,6 +91,10 @@ fn one() -> f32 {
     1.0
 }
 
+fn default_min_colour() -> f32 {
+    2.0
+}
+
 /// A liveness check made of one or more PAD models: each model's probability of a live face
 /// becomes log-odds, clamped to ±[`LOG_ODDS_LIMIT`](super::LOG_ODDS_LIMIT), and the score is
 /// their weighted mean; a face is live when the score is at least `threshold`.
@@ -105,6 +109,12 @@ pub struct LivenessSpec {
     /// ([`LivenessError::FaceTooSmall`](super::LivenessError::FaceTooSmall)): too few pixels
     /// to tell skin from paper or a screen.
     pub min_face: f32,
+    /// RGB models need colour: a face whose mean difference between colour channels (0..255,
+    /// over the face box) is below this gets no decision
+    /// ([`LivenessError::NoColour`](super::LivenessError::NoColour)): an infrared or
+    /// greyscale frame. 0 judges every face.
+    #[serde(default = "default_min_colour")]
+    pub min_colour: f32,
     /// How the threshold was chosen (data, figures): shown by tools, never parsed.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub calibration: String,
@@ -148,6 +158,9 @@ impl LivenessSpec {
         }
         if !self.min_face.is_finite() || self.min_face < 1.0 {
             return bad(format!("min_face {} is below one pixel", self.min_face));
+        }
+        if !self.min_colour.is_finite() || !(0.0..=255.0).contains(&self.min_colour) {
+            return bad(format!("min_colour {} is outside 0..=255", self.min_colour));
         }
         if self.models.is_empty() || self.models.len() > MAX_MODELS {
             return bad(format!(

@@ -1947,7 +1947,7 @@ int main(int argc, char **argv) {
                              FG_ERR_CONSENT_UNKNOWN, FG_ERR_PURPOSE_MISMATCH,
                              FG_ERR_UNKNOWN_SUBJECT, FG_ERR_CONSENT_INVALID,
                              FG_ERR_MODEL_MISMATCH, FG_ERR_CLOCK_BEHIND, FG_ERR_WRONG_KEY,
-                             FG_ERR_TAMPERED, FG_ERR_PRESENTATION_ATTACK, FG_ERR_NO_LIVENESS,
+                             FG_ERR_TAMPERED, FG_ERR_PRESENTATION_ATTACK, FG_ERR_NO_LIVENESS, FG_ERR_NO_COLOUR,
                              FG_ERR_CORRUPT, FG_ERR_ROLLED_BACK, FG_ERR_NO_VAULT, FG_ERR_IO,
                              FG_ERR_VAULT_POISONED, FG_ERR_VAULT_BUSY, FG_ERR_VAULT_EXISTS,
                              FG_ERR_COUNTER, FG_ERR_INTERNAL};

@@ -110,6 +110,10 @@ pub enum fg_status {
     /// and the engine has none: create it with the presentation-attack models
     /// (`fg_engine_options.liveness_path`, or `liveness.json` beside the embedder).
     FG_ERR_NO_LIVENESS = 41,
+    /// The liveness check cannot judge this face: it has no colour (an infrared or greyscale
+    /// frame), and the presentation-attack models need colour. No template was made: offer
+    /// the other way in (or light the scene in colour).
+    FG_ERR_NO_COLOUR = 42,
     /// A bug in faceguard (a caught panic): the call did not complete, and no out-parameter
     /// was written. The panic may have struck mid-write, so if the call was given a vault,
     /// that vault handle refuses every further call (`FG_ERR_VAULT_POISONED`) until it is
@@ -220,6 +224,7 @@ impl From<&LivenessError> for fg_status {
             LivenessError::PresentationAttack { .. } => FG_ERR_PRESENTATION_ATTACK,
             LivenessError::NoCheck => FG_ERR_NO_LIVENESS,
             LivenessError::FaceTooSmall { .. } => FG_ERR_FACE_TOO_SMALL,
+            LivenessError::NoColour { .. } => FG_ERR_NO_COLOUR,
             LivenessError::FaceOutsideFrame => FG_ERR_INVALID_ARGUMENT,
             LivenessError::Inference(_) => FG_ERR_INFERENCE,
             _ => FG_ERR_INTERNAL,
@@ -229,7 +234,7 @@ impl From<&LivenessError> for fg_status {
 
 impl fg_status {
     /// Every status, for turning a caller's integer back into one.
-    pub(crate) const ALL: [fg_status; 35] = [
+    pub(crate) const ALL: [fg_status; 36] = [
         FG_OK,
         FG_ERR_NULL_POINTER,
         FG_ERR_INVALID_ARGUMENT,
@@ -264,6 +269,7 @@ impl fg_status {
         FG_ERR_COUNTER,
         FG_ERR_PRESENTATION_ATTACK,
         FG_ERR_NO_LIVENESS,
+        FG_ERR_NO_COLOUR,
         FG_ERR_INTERNAL,
     ];
 
@@ -334,6 +340,9 @@ impl fg_status {
             }
             FG_ERR_NO_LIVENESS => {
                 c"the purpose requires a liveness check and the engine has none: load the PAD models"
+            }
+            FG_ERR_NO_COLOUR => {
+                c"the face has no colour (infrared or greyscale frame): liveness cannot judge it"
             }
             FG_ERR_INTERNAL => c"internal error in faceguard: the call did not complete",
         }

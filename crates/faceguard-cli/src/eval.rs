@@ -19,7 +19,7 @@ use faceguard::{ConsentLedger, Engine, Matcher, ProbeTemplate};
 use crate::dataset::{self, Failure, Photo, Templates};
 use crate::metrics::{self, Scores};
 use crate::pairs::{self, Pair};
-use crate::plot::{self, DetPlot};
+use crate::plot::{DetNames, self, DetPlot};
 use crate::shared::{self, report_warning, CliError, CliEvaluation};
 
 #[derive(clap::Args)]
@@ -439,6 +439,7 @@ fn det_plot(path: &Path, s: &Scores, threshold: f32) -> Result<(), CliError> {
             impostor: i,
             threshold,
             operating_point: (rate(errors.false_accepts, i), rate(errors.false_rejects, g)),
+            names: DetNames::RECOGNITION,
         },
     )
 }

@@ -15,6 +15,7 @@ mod dataset;
 mod distractors;
 mod eval;
 mod faces;
+mod liveness;
 mod metrics;
 mod pairs;
 mod plot;
@@ -49,6 +50,11 @@ enum Command {
     Detect(faces::DetectArgs),
     /// Compare the largest face of two images: similarity score and decision, as JSON.
     Verify(faces::VerifyArgs),
+    /// Judge every face of an image live or spoof (presentation-attack detection), as JSON.
+    Liveness(liveness::LivenessArgs),
+    /// Presentation-attack detection on a labelled set: ISO/IEC 30107-3 APCER per attack
+    /// type, BPCER, BPCER20 and BPCER100.
+    EvalLiveness(liveness::EvalLivenessArgs),
     /// Evaluate verification on labelled photos (a pairs or an identities file): FMR and FNMR
     /// at the operating point, FNMR at FMR 1e-3/1e-4/1e-5, failures to acquire and enrol,
     /// per-group figures, several-photo enrolment, a DET plot.
@@ -103,6 +109,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Detect(args) => faces::detect(models, &args),
         Command::Verify(args) => faces::verify(models, &args),
+        Command::Liveness(args) => liveness::liveness(models, &args),
+        Command::EvalLiveness(args) => liveness::eval(models, &args),
         Command::Eval(args) => eval::run(models, &args),
         Command::Calibrate(args) => calibrate::run(models, &args),
         Command::Bench(args) => bench::run(models, &args),

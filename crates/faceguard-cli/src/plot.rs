@@ -23,6 +23,43 @@ pub struct DetPlot<'a> {
     pub threshold: f32,
     /// `(FMR, FNMR)` at `threshold`.
     pub operating_point: (f64, f64),
+    /// What the axes, the counts and the operating point are called.
+    pub names: DetNames,
+}
+
+/// The names on a DET plot: recognition (false matches) or presentation-attack detection
+/// (attacks accepted, bona fide refused).
+pub struct DetNames {
+    /// The x axis (log scale).
+    pub x: &'static str,
+    /// The y axis.
+    pub y: &'static str,
+    /// Short names of the two rates at the operating point.
+    pub rates: (&'static str, &'static str),
+    /// What the genuine and impostor counts count.
+    pub counts: (&'static str, &'static str),
+    /// A vertical line at this x (the default target), if any.
+    pub target: Option<f64>,
+}
+
+impl DetNames {
+    /// Face recognition: false-match rate against false-non-match rate.
+    pub const RECOGNITION: DetNames = DetNames {
+        x: "false-match rate (log scale)",
+        y: "false-non-match rate",
+        rates: ("FMR", "FNMR"),
+        counts: ("genuine", "impostor pairs"),
+        target: Some(1e-3),
+    };
+    /// Presentation-attack detection (ISO/IEC 30107-3): attacks accepted against bona fide
+    /// presentations refused.
+    pub const LIVENESS: DetNames = DetNames {
+        x: "APCER: attacks accepted (log scale)",
+        y: "BPCER: live faces refused",
+        rates: ("APCER", "BPCER"),
+        counts: ("live", "attack images"),
+        target: None,
+    };
 }
 
 const SIZE: (u32, u32) = (900, 700);
@@ -102,8 +139,8 @@ fn draw(buf: &mut [u8], plot: &DetPlot, with_text: bool) -> Result<(), Box<dyn s
         builder
             .caption(
                 format!(
-                    "DET: AUC {:.6} ({} genuine, {} impostor pairs)",
-                    plot.auc, plot.genuine, plot.impostor
+                    "DET: AUC {:.6} ({} {}, {} {})",
+                    plot.auc, plot.genuine, plot.names.counts.0, plot.impostor, plot.names.counts.1
                 ),
                 (FONT_FAMILY, 22),
             )
@@ -116,8 +153,8 @@ fn draw(buf: &mut [u8], plot: &DetPlot, with_text: bool) -> Result<(), Box<dyn s
     if with_text {
         chart
             .configure_mesh()
-            .x_desc("false-match rate (log scale)")
-            .y_desc("false-non-match rate")
+            .x_desc(plot.names.x)
+            .y_desc(plot.names.y)
             .x_label_formatter(&|v| format!("{v:.0e}"))
             .y_label_formatter(&|v| format!("{v:.1}"))
             .label_style((FONT_FAMILY, 15))
@@ -155,10 +192,10 @@ fn draw(buf: &mut [u8], plot: &DetPlot, with_text: bool) -> Result<(), Box<dyn s
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RGBColor(150, 150, 150)));
     }
 
-    // FMR = 1e-3, the default target.
-    if lo < 1e-3 {
+    // The default target (FMR = 1e-3 for recognition).
+    if let Some(target) = plot.names.target.filter(|&t| lo < t) {
         chart.draw_series(LineSeries::new(
-            [(1e-3, 0.0), (1e-3, 1.0)],
+            [(target, 0.0), (target, 1.0)],
             RGBColor(255, 170, 0).stroke_width(1),
         ))?;
     }
@@ -178,8 +215,8 @@ fn draw(buf: &mut [u8], plot: &DetPlot, with_text: bool) -> Result<(), Box<dyn s
     if with_text {
         point
             .label(format!(
-                "threshold {:.4}: FMR {far:.5}, FNMR {tar:.4}",
-                plot.threshold
+                "threshold {:.4}: {} {far:.5}, {} {tar:.4}",
+                plot.threshold, plot.names.rates.0, plot.names.rates.1
             ))
             .legend(|(x, y)| Circle::new((x + 10, y), 5, RED.filled()));
         chart
