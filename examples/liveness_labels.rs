@@ -49,14 +49,23 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         let path = if file.starts_with("image_") {
             let (rgb, w, h) = common::antispoof_sample(file);
             let upright = out.join("upright").join(file.replace(".jpg", ".png"));
-            image::save_buffer(&upright, &rgb, w as u32, h as u32, image::ExtendedColorType::Rgb8)?;
+            image::save_buffer(
+                &upright,
+                &rgb,
+                w as u32,
+                h as u32,
+                image::ExtendedColorType::Rgb8,
+            )?;
             upright
         } else {
             data.join("antispoof").join(file)
         };
         row(&path, label, attack, "antispoof");
     }
-    for (dir, source) in [("faces/deepface", "deepface"), ("faces-eastasia", "eastasia")] {
+    for (dir, source) in [
+        ("faces/deepface", "deepface"),
+        ("faces-eastasia", "eastasia"),
+    ] {
         let mut files = Vec::new();
         collect_images(&data.join(dir), &mut files)?;
         files.sort();
@@ -65,7 +74,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     std::fs::write(out.join("labels.csv"), &csv)?;
-    println!("{} images in {}", csv.lines().count() - 1, out.join("labels.csv").display());
+    println!(
+        "{} images in {}",
+        csv.lines().count() - 1,
+        out.join("labels.csv").display()
+    );
     Ok(())
 }
 

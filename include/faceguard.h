@@ -189,6 +189,10 @@ typedef enum fg_status {
     // and the engine has none: create it with the presentation-attack models
     // (`fg_engine_options.liveness_path`, or `liveness.json` beside the embedder).
     FG_ERR_NO_LIVENESS = 41,
+    // The liveness check cannot judge this face: it has no colour (an infrared or greyscale
+    // frame), and the presentation-attack models need colour. No template was made: offer
+    // the other way in (or light the scene in colour).
+    FG_ERR_NO_COLOUR = 42,
     // A bug in faceguard (a caught panic): the call did not complete, and no out-parameter
     // was written. The panic may have struck mid-write, so if the call was given a vault,
     // that vault handle refuses every further call (`FG_ERR_VAULT_POISONED`) until it is

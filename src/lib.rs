@@ -35,7 +35,8 @@
 //! let consent = ledger.grant::<DoorAccess>(SubjectId::new("badge-1042")?, notice, Duration::from_secs(90 * 86_400))?;
 //! let photo = decode_file("enrol.jpg")?;
 //! let face = engine.detect(&photo.view())?.into_iter().next().ok_or("no face")?;
-//! // A poor photo is refused with a reason saying what to fix (Error::Quality); more photos
+//! // A poor photo is refused with a reason saying what to fix (Error::Quality), a printed
+//! // photo or a screen as an attack (Error::Liveness, PresentationAttack); more photos
 //! // of the person may be enrolled under the same consent, matched by the best of them.
 //! gallery.enroll(engine.enrolment_template(&consent, &photo.view(), &face)?)?;
 //!
@@ -58,9 +59,10 @@
 //! (`grant`, `enroll`, `identify`, `revoke`), with everything encrypted on flash, crash-safe,
 //! deleted by destroying keys, and written to a hash-chained audit log.
 //!
-//! Layers, one module each: [`image`] (frames), [`detect`], [`align`], [`quality`], [`embed`],
-//! [`consent`], [`template`], [`matching`] (decisions, operating points, calibration),
-//! [`gallery`], [`vault`], with [`Engine`] tying the models together.
+//! Layers, one module each: [`image`] (frames), [`detect`], [`align`], [`quality`],
+//! [`liveness`] (presentation-attack detection, required by every purpose unless it waives
+//! it), [`embed`], [`consent`], [`template`], [`matching`] (decisions, operating points,
+//! calibration), [`gallery`], [`vault`], with [`Engine`] tying the models together.
 //!
 //! ## Cargo features
 //!
@@ -114,7 +116,7 @@ pub use image::{
 pub use image::{ImageError, ImageView, PixelFormat, YuvMatrix};
 pub use liveness::{
     Liveness, LivenessError, LivenessPolicy, LivenessScore, LivenessSpec, ModelLiveness, PadModel,
-    PadModelSpec,
+    PadModelSpec, StreamConfig, StreamDecision, StreamLiveness,
 };
 pub use matching::{
     Decision, MatchError, Matcher, OperatingPoint, OperatingPoints, DEFAULT_TARGET_FMR,

@@ -352,10 +352,11 @@ fn faces_outside_the_frame_or_too_small_get_typed_errors() {
             "{what}: {err}"
         );
     }
-    // A face hanging off the frame's edge is judged (the crop is mirrored), not refused.
-    check()
-        .check(&img.view(), &boxed(&[-60.0, -40.0, 200.0, 240.0]))
-        .unwrap();
+    // A face hanging off the frame's edge is judged (the crop is mirrored), not refused: the
+    // real face's box, moved a third of its width past the left edge.
+    let real = largest(&engine().detect(&img.view()).unwrap()).bbox;
+    let off = [-real.width / 3.0, real.y, real.width, real.height];
+    check().check(&img.view(), &boxed(&off)).unwrap();
     // A one-pixel frame with a big box: nothing to mirror but the pixel itself.
     let one = [128u8, 90, 70];
     let tiny = ImageView::rgb(&one, 1, 1).unwrap();
@@ -435,4 +436,105 @@ fn a_spoof_at_enrolment_or_at_the_door_is_recorded_in_the_journal_never_its_imag
         .iter()
         .any(|e| matches!(e.event, Event::Enrolled { .. } | Event::Identified { .. })));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `frames` views of `rgb` (`w` × `h`), each cut 2 pixels further right and down: a face that
+/// moves a little from frame to frame.
+fn jittered(rgb: &[u8], w: usize, h: usize, frames: usize) -> Vec<(Vec<u8>, usize, usize)> {
+    (0..frames)
+        .map(|k| {
+            let d = 2 * k;
+            let (cw, ch) = (w - 2 * frames, h - 2 * frames);
+            let mut out = Vec::with_capacity(cw * ch * 3);
+            for y in d..d + ch {
+                out.extend_from_slice(&rgb[(y * w + d) * 3..(y * w + d + cw) * 3]);
+            }
+            (out, cw, ch)
+        })
+        .collect()
+}
+
+#[test]
+fn over_a_stream_a_spoof_stays_refused_and_a_real_face_is_let_in_after_enough_frames() {
+    use faceguard::liveness::{StreamDecision, StreamLiveness};
+    let ledger = ConsentLedger::new();
+    let cases = [
+        (
+            "a phone screen",
+            antispoof_sample("inspireface_rgb_fake.jpg"),
+            false,
+        ),
+        ("a real person", photo_rgb("img1.jpg"), true),
+    ];
+    for (what, (rgb, w, h), live) in cases {
+        let stream = Arc::new(StreamLiveness::new(
+            ModelLiveness::from_dir(models_dir()).unwrap(),
+        ));
+        let engine = faceguard::Engine::from_dir(models_dir())
+            .unwrap()
+            .with_liveness(stream.clone());
+        let mut seen = Vec::new();
+        for (k, (px, fw, fh)) in jittered(&rgb, w, h, 4).into_iter().enumerate() {
+            let frame = ImageView::rgb(&px, fw as u32, fh as u32).unwrap();
+            let face = largest(&engine.detect(&frame).unwrap());
+            let verdict = stream.observe(&frame, std::slice::from_ref(&face)).unwrap()[0];
+            seen.push(verdict.decision);
+            let probe = ledger.probe_consent::<DoorAccess>(NOTICE).unwrap();
+            let made = engine.probe_template(probe, &frame, &face);
+            match (k, live) {
+                (0 | 1, _) => assert!(
+                    matches!(made, Err(Error::Liveness(LivenessError::Undecided { .. }))),
+                    "{what}, frame {k}: {:?}",
+                    made.err()
+                ),
+                (_, true) => assert!(made.is_ok(), "{what}, frame {k}: {:?}", made.err()),
+                (_, false) => assert!(
+                    matches!(
+                        made,
+                        Err(Error::Liveness(LivenessError::PresentationAttack { .. }))
+                    ),
+                    "{what}, frame {k}: {:?}",
+                    made.err()
+                ),
+            }
+        }
+        let decided = if live {
+            StreamDecision::Live
+        } else {
+            StreamDecision::Spoof
+        };
+        assert_eq!(
+            seen,
+            [
+                StreamDecision::Undecided,
+                StreamDecision::Undecided,
+                decided,
+                decided
+            ],
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn a_grey_frame_gets_no_liveness_decision_and_so_no_template() {
+    // An infrared camera at night, or a greyscale photo: the RGB models would call any grey
+    // face a print, so the check declines to judge, and a purpose that requires it refuses.
+    let (rgb, w, h) = photo_rgb("img1.jpg");
+    let grey: Vec<u8> = rgb
+        .chunks_exact(3)
+        .map(|p| ((u16::from(p[0]) + u16::from(p[1]) + u16::from(p[2])) / 3) as u8)
+        .collect();
+    let frame =
+        ImageView::packed(&grey, w as u32, h as u32, w, faceguard::PixelFormat::Gray8).unwrap();
+    let face = largest(&engine().detect(&frame).unwrap());
+    let err = check().check(&frame, &face).unwrap_err();
+    assert!(matches!(err, LivenessError::NoColour { .. }), "{err}");
+    let ledger = ConsentLedger::new();
+    let probe = ledger.probe_consent::<DoorAccess>(NOTICE).unwrap();
+    let err = engine().probe_template(probe, &frame, &face).unwrap_err();
+    assert!(
+        matches!(err, Error::Liveness(LivenessError::NoColour { .. })),
+        "{err}"
+    );
 }

@@ -19,6 +19,11 @@ probability of "live" and the fused score (the weighted mean of clamped log-odds
 
     python3 tools/pad_reference.py [--data ../shared/data] [--models models] > tests/reference/liveness_onnxruntime.json
 
+With `--time LABELS.csv`, times instead the liveness check under onnxruntime (1 thread) on the
+largest face of every image of an `eval-liveness` labels file: crops and every model, per face,
+best of 3 passes; the last line is `onnxruntime liveness: N faces, X ms per face`, to set beside
+`faceguard eval-liveness`'s `time:` line on the same machine (scripts/bench-liveness.sh).
+
 Needs numpy, opencv-python (5.x) and onnxruntime.
 """
 
@@ -130,6 +135,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=os.path.join(root, "..", "shared", "data"))
     ap.add_argument("--models", default=os.path.join(root, "models"))
+    ap.add_argument("--time", metavar="LABELS.csv", help="time the check on a labels file instead")
     args = ap.parse_args()
     with open(os.path.join(args.models, "liveness.json")) as f:
         desc = json.load(f)
@@ -137,6 +143,9 @@ def main():
     opts.intra_op_num_threads = 1
     sessions = [ort.InferenceSession(os.path.join(args.models, m["file"]), opts) for m in desc["models"]]
     yunet = os.path.join(args.models, "face_detection_yunet_2023mar.onnx")
+    if args.time:
+        time_check(args.time, desc, sessions, yunet)
+        return
     photos = []
     for name in PHOTOS:
         img = cv2.imread(os.path.join(args.data, name), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
@@ -158,6 +167,28 @@ def main():
         "faces": photos,
     }, __import__("sys").stdout, indent=1)
     print()
+
+
+def time_check(labels, desc, sessions, yunet):
+    import csv
+    import time
+    root = os.path.dirname(os.path.abspath(labels))
+    faces = []
+    with open(labels) as f:
+        for row in csv.DictReader(f):
+            img = cv2.imread(os.path.join(root, row["file"]), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+            box = None if img is None else largest_face(img, yunet)
+            if box is not None:
+                faces.append((img, box))
+    best = None
+    for _ in range(3):
+        started = time.perf_counter()
+        for img, box in faces:
+            for s, m in zip(sessions, desc["models"]):
+                live_probability(s, m, img, box)
+        elapsed = time.perf_counter() - started
+        best = elapsed if best is None else min(best, elapsed)
+    print(f"onnxruntime {ort.__version__} liveness: {len(faces)} faces, {1000 * best / max(1, len(faces)):.1f} ms per face (crops and {len(sessions)} models, 1 thread, best of 3)")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@
 //! check, [`ModelLiveness`], runs the PAD models a [`LivenessSpec`] describes
 //! (`models/liveness.json`: three models at their own crops, fused) through tract; vendors
 //! with IR or depth sensors plug in their own check by implementing the trait.
+//! [`StreamLiveness`] decides over the last frames of each face's track instead of one frame
+//! (its documentation states the rule).
 //!
 //! Liveness is part of the consent path: every [`Purpose`](crate::Purpose) states a
 //! [`LivenessPolicy`] for enrolment and for probes, and
@@ -15,12 +17,14 @@
 mod crop;
 mod model;
 mod spec;
+mod stream;
 
 use crate::detect::Face;
 use crate::image::ImageView;
 
 pub use model::{ModelLiveness, PadModel, LIVENESS_SPEC_FILE};
 pub use spec::{Crop, LivenessSpec, Output, PadModelSpec};
+pub use stream::{StreamConfig, StreamDecision, StreamLiveness, TrackVerdict};
 
 /// Log-odds are clamped to ±this before fusion (a probability within about 1e-4 of 0 or 1):
 /// one model's certainty cannot outvote the others without bound.
@@ -101,6 +105,13 @@ pub enum LivenessError {
         "face box is empty, not finite or outside the frame: pass a face detected in this frame"
     )]
     FaceOutsideFrame,
+    /// The stream rule has not seen this face on enough frames yet: keep looking at the
+    /// camera ([`StreamLiveness`]).
+    #[error("liveness undecided: {frames} of the {needed} frames needed so far: keep looking at the camera")]
+    Undecided { frames: usize, needed: usize },
+    /// A setting is out of range.
+    #[error("invalid liveness setting: {0}")]
+    Config(String),
     /// A model failed while running.
     #[error("liveness model failed while running: {0}")]
     Inference(String),

@@ -256,10 +256,10 @@ impl ModelLiveness {
     /// Refuses faces with too few pixels (or no box in the frame) before any model runs.
     fn judgeable(&self, image: &ImageView, face: &Face) -> Result<(), LivenessError> {
         let b = &face.bbox;
-        let side = b.width.min(b.height);
-        if !side.is_finite() || !b.x.is_finite() || !b.y.is_finite() {
+        if ![b.x, b.y, b.width, b.height].iter().all(|v| v.is_finite()) {
             return Err(LivenessError::FaceOutsideFrame);
         }
+        let side = b.width.min(b.height);
         let (w, h) = (image.width() as f32, image.height() as f32);
         if b.x + b.width <= 0.0 || b.y + b.height <= 0.0 || b.x >= w || b.y >= h {
             return Err(LivenessError::FaceOutsideFrame);
@@ -297,7 +297,11 @@ impl ModelLiveness {
             weights += m.weight;
         }
         LivenessScore {
-            score: if weights > 0.0 { sum / weights } else { f32::NAN },
+            score: if weights > 0.0 {
+                sum / weights
+            } else {
+                f32::NAN
+            },
             threshold: self.spec.threshold,
         }
     }

@@ -1296,6 +1296,17 @@ static fg_status liveness_nan_box(void) {
     o.width = NAN;
     return liveness_of(engine, &o);
 }
+/* The frame's Y plane alone, as an infrared camera at night delivers it: no colour to judge. */
+static fg_status liveness_grey_frame(void) {
+    fg_image grey = frame;
+    grey.format = FG_PIXEL_GRAY8;
+    grey.planes[1] = NULL;
+    grey.plane_len[1] = 0;
+    grey.stride[1] = 0;
+    memset(&live, 0, sizeof live);
+    live.struct_size = sizeof live;
+    return fg_liveness(engine, &grey, &face, &live);
+}
 /* The engine from memory of the models without a liveness check: detects, but makes no
  * template, and says why. */
 static fg_engine *no_liveness;
@@ -1739,6 +1750,7 @@ static const struct row ROWS[] = {
     {"liveness: a face too small to judge", FG_ERR_FACE_TOO_SMALL, liveness_tiny},
     {"liveness: a box outside the frame", FG_ERR_INVALID_ARGUMENT, liveness_outside},
     {"liveness: a NaN box", FG_ERR_INVALID_ARGUMENT, liveness_nan_box},
+    {"liveness: a grey frame (the Y plane)", FG_ERR_NO_COLOUR, liveness_grey_frame},
     {"liveness: detection-only engine", FG_ERR_NO_LIVENESS, detection_only_liveness},
     {"liveness: status messages", FG_OK, status_str_liveness},
     {"engine from memory without liveness: made", FG_OK, memory_without_liveness},

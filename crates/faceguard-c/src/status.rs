@@ -225,6 +225,7 @@ impl From<&LivenessError> for fg_status {
             LivenessError::NoCheck => FG_ERR_NO_LIVENESS,
             LivenessError::FaceTooSmall { .. } => FG_ERR_FACE_TOO_SMALL,
             LivenessError::NoColour { .. } => FG_ERR_NO_COLOUR,
+            LivenessError::Config(_) => FG_ERR_INVALID_ARGUMENT,
             LivenessError::FaceOutsideFrame => FG_ERR_INVALID_ARGUMENT,
             LivenessError::Inference(_) => FG_ERR_INFERENCE,
             _ => FG_ERR_INTERNAL,

@@ -19,7 +19,7 @@ use faceguard::{ConsentLedger, Engine, Matcher, ProbeTemplate};
 use crate::dataset::{self, Failure, Photo, Templates};
 use crate::metrics::{self, Scores};
 use crate::pairs::{self, Pair};
-use crate::plot::{DetNames, self, DetPlot};
+use crate::plot::{self, DetNames, DetPlot};
 use crate::shared::{self, report_warning, CliError, CliEvaluation};
 
 #[derive(clap::Args)]

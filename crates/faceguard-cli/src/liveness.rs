@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use faceguard::{
-    decode_file, BoundingBox, DecodedImage, Detector, Face, Liveness, LivenessError,
-    ModelLiveness,
+    decode_file, BoundingBox, DecodedImage, Detector, Face, Liveness, LivenessError, ModelLiveness,
 };
 use serde::Serialize;
 
@@ -112,6 +111,7 @@ pub fn liveness(models: Option<&Path>, args: &LivenessArgs) -> Result<(), CliErr
 }
 
 /// One row of the labels file.
+#[derive(Debug)]
 struct Labelled {
     file: String,
     live: bool,
@@ -120,7 +120,10 @@ struct Labelled {
 
 /// Parses `file,label,attack[,...]` with its header; errors name the line.
 fn parse_labels(text: &str, origin: &str) -> Result<Vec<Labelled>, CliError> {
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let header: Vec<&str> = match lines.next() {
         Some((_, h)) => h.split(',').map(str::trim).collect(),
         None => return Err(CliError::new(format!("{origin} is empty"))),
@@ -143,11 +146,19 @@ fn parse_labels(text: &str, origin: &str) -> Result<Vec<Labelled>, CliError> {
             "spoof" => false,
             other => return Err(bad(&format!("label `{other}` is neither live nor spoof"))),
         };
-        let attack = if cols[2].is_empty() { "unknown" } else { cols[2] };
+        let attack = if cols[2].is_empty() {
+            "unknown"
+        } else {
+            cols[2]
+        };
         rows.push(Labelled {
             file: cols[0].to_string(),
             live,
-            attack: if live { "none".into() } else { attack.to_string() },
+            attack: if live {
+                "none".into()
+            } else {
+                attack.to_string()
+            },
         });
     }
     if rows.is_empty() {
@@ -185,7 +196,10 @@ fn rate(n: usize, d: usize) -> f64 {
 /// `images=N skipped=K apcer=A bpcer=B threshold=T bpcer20=X bpcer100=Y`.
 pub fn eval(models: Option<&Path>, args: &EvalLivenessArgs) -> Result<(), CliError> {
     let text = std::fs::read_to_string(&args.labels).map_err(|e| {
-        CliError::new(format!("cannot read labels file {}: {e}", args.labels.display()))
+        CliError::new(format!(
+            "cannot read labels file {}: {e}",
+            args.labels.display()
+        ))
     })?;
     let rows = parse_labels(&text, &args.labels.display().to_string())?;
     let root = shared::data_root(args.root.as_deref(), &args.labels)?;
@@ -250,9 +264,17 @@ pub fn eval(models: Option<&Path>, args: &EvalLivenessArgs) -> Result<(), CliErr
         if a >= worst.0 {
             worst = (a, attack);
         }
-        let _ = writeln!(out, "  APCER {attack:<10} {a:.4} ({accepted}/{} accepted)", s.len());
+        let _ = writeln!(
+            out,
+            "  APCER {attack:<10} {a:.4} ({accepted}/{} accepted)",
+            s.len()
+        );
     }
-    let _ = writeln!(out, "APCER (all attacks) {apcer:.4}; worst attack type: {} {:.4}", worst.1, worst.0);
+    let _ = writeln!(
+        out,
+        "APCER (all attacks) {apcer:.4}; worst attack type: {} {:.4}",
+        worst.1, worst.0
+    );
     let _ = writeln!(
         out,
         "BPCER {bpcer:.4} ({}/{} live faces refused)",
@@ -262,7 +284,10 @@ pub fn eval(models: Option<&Path>, args: &EvalLivenessArgs) -> Result<(), CliErr
     let at = |target: f64| metrics::fnmr_at_fmr(&scores, target);
     let show = |v: Option<(f64, f32)>| match v {
         Some((b, t)) => (format!("{b:.4}"), format!(" (threshold {t:.4})")),
-        None => ("nan".to_string(), " (too few attacks to show it)".to_string()),
+        None => (
+            "nan".to_string(),
+            " (too few attacks to show it)".to_string(),
+        ),
     };
     let (b20, t20) = show(at(0.05));
     let (b100, t100) = show(at(0.01));
@@ -338,7 +363,10 @@ mod tests {
         .unwrap();
         assert_eq!(rows.len(), 3);
         assert!(rows[0].live && !rows[1].live);
-        assert_eq!((rows[1].attack.as_str(), rows[2].attack.as_str()), ("screen", "unknown"));
+        assert_eq!(
+            (rows[1].attack.as_str(), rows[2].attack.as_str()),
+            ("screen", "unknown")
+        );
         let e = parse_labels("file,attack,label\na,none,live\n", "l.csv").unwrap_err();
         assert!(e.message().contains("header"), "{e}");
         let e = parse_labels("file,label,attack\na.jpg,alive,none\n", "l.csv").unwrap_err();
