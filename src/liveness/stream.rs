@@ -77,6 +77,9 @@ pub enum StreamDecision {
 struct Track {
     id: u64,
     bbox: BoundingBox,
+    /// A digest of the face's pixels in the frame it was last seen in: a verdict is given
+    /// only for that frame, not for another frame with a face in the same place.
+    print: u64,
     /// Scores of the latest judged frames, oldest first.
     scores: Vec<f32>,
     threshold: f32,
@@ -106,6 +109,34 @@ impl Track {
     }
 }
 
+/// A digest (FNV-1a) of an 8 × 8 grid of the face box's pixels, clipped to the frame: tells
+/// the frame a face was observed in from another one.
+fn fingerprint(image: &ImageView, b: &BoundingBox) -> u64 {
+    const GRID: usize = 8;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |v: u64| {
+        h ^= v;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    for v in [b.x, b.y, b.width, b.height] {
+        eat(u64::from(v.to_bits()));
+    }
+    let (w, fh) = (image.width() as f32, image.height() as f32);
+    if !(b.x.is_finite() && b.y.is_finite() && b.width.is_finite() && b.height.is_finite()) {
+        return h;
+    }
+    for j in 0..GRID {
+        for i in 0..GRID {
+            let x = (b.x + b.width * (i as f32 + 0.5) / GRID as f32).clamp(0.0, w - 1.0);
+            let y = (b.y + b.height * (j as f32 + 0.5) / GRID as f32).clamp(0.0, fh - 1.0);
+            for c in image.rgb_at(x as usize, y as usize) {
+                eat(u64::from(c.to_bits()));
+            }
+        }
+    }
+    h
+}
+
 /// The median (the mean of the middle two for an even count); `None` when empty.
 fn median(values: &[f32]) -> Option<f32> {
     if values.is_empty() {
@@ -131,11 +162,13 @@ struct State {
 ///
 /// Call [`observe`](Self::observe) with every frame's faces; give the engine this check
 /// (`Engine::with_liveness`), and a template made for a face of the latest observed frame
-/// is allowed only when its track is live: a spoof is
+/// (the same box in the same frame: its pixels are checked) is allowed only when its track
+/// is live: a spoof is
 /// [`LivenessError::PresentationAttack`], a track still undecided
 /// [`LivenessError::Undecided`] ("keep looking at the camera"). A face the engine is asked
-/// about that was not in the latest observed frame is judged on that frame alone and starts
-/// a track, undecided unless `min_frames` is 1. One `StreamLiveness` per camera stream.
+/// about that was not observed in that very frame is observed first (judged, and added to
+/// the track it continues), so firmware that only calls the engine, frame after frame, gets
+/// the stream rule too. One `StreamLiveness` per camera stream.
 pub struct StreamLiveness<L> {
     inner: L,
     config: StreamConfig,
@@ -226,6 +259,7 @@ impl<L: Liveness> StreamLiveness<L> {
                     state.tracks.push(Track {
                         id,
                         bbox: face.bbox,
+                        print: 0,
                         scores: Vec::new(),
                         threshold: f32::NAN,
                         last_seen: frame,
@@ -236,6 +270,7 @@ impl<L: Liveness> StreamLiveness<L> {
             };
             let track = &mut state.tracks[index];
             track.bbox = face.bbox;
+            track.print = fingerprint(image, &face.bbox);
             track.last_seen = frame;
             if let Some(v) = verdict {
                 track.threshold = v.threshold;
@@ -252,19 +287,20 @@ impl<L: Liveness> StreamLiveness<L> {
 
 impl<L: Liveness> Liveness for StreamLiveness<L> {
     fn check(&self, image: &ImageView, face: &Face) -> Result<LivenessScore, LivenessError> {
+        // Only the very face observed, in the very frame: same box, same pixels.
+        let print = fingerprint(image, &face.bbox);
         let found = {
             let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             let frame = state.frame;
             state
                 .tracks
                 .iter()
-                .filter(|t| t.last_seen == frame && t.bbox.iou(&face.bbox) >= 0.9)
-                .max_by(|a, b| a.bbox.iou(&face.bbox).total_cmp(&b.bbox.iou(&face.bbox)))
+                .find(|t| t.last_seen == frame && t.bbox == face.bbox && t.print == print)
                 .map(|t| t.verdict(&self.config))
         };
         let verdict = match found {
             Some(v) => v,
-            // Not in the latest observed frame: this frame alone, as a new observation.
+            // Not observed in this frame: observed now.
             None => *self
                 .observe(image, std::slice::from_ref(face))?
                 .first()
@@ -376,6 +412,25 @@ mod tests {
         s.observe(&img, &[face(1.0)]).unwrap();
         s.observe(&img, &[face(2.0)]).unwrap();
         assert!(s.check(&img, &face(2.0)).unwrap().is_live());
+    }
+
+    #[test]
+    fn a_frame_not_observed_is_judged_before_any_verdict() {
+        let lit = [200u8, 150, 120];
+        let other = [20u8, 15, 12];
+        let img = ImageView::rgb(&lit, 1, 1).unwrap();
+        let swapped = ImageView::rgb(&other, 1, 1).unwrap();
+        let s = stream(&[3.0, 3.0, 3.0, 3.0]);
+        for k in 0..3 {
+            s.observe(&img, &[face(k as f32)]).unwrap();
+        }
+        let left = |s: &StreamLiveness<Scripted>| s.inner().0.lock().unwrap().len();
+        // The observed face in the observed frame: the track's verdict, no new judgement.
+        assert!(s.check(&img, &face(2.0)).unwrap().is_live());
+        assert_eq!(left(&s), 1);
+        // The same box in another frame is judged first (and joins the track).
+        s.check(&swapped, &face(2.0)).unwrap();
+        assert_eq!(left(&s), 0);
     }
 
     #[test]
