@@ -1,6 +1,7 @@
 //! The default liveness check: PAD models run through tract, their log-odds fused.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use tract_onnx::prelude::*;
 
@@ -20,7 +21,8 @@ pub const LIVENESS_SPEC_FILE: &str = "liveness.json";
 ///
 /// The crop, as the model's `f32` input, is wiped after each run (failed runs included).
 pub struct PadModel {
-    runner: Runner,
+    /// Shared by the entries of one file at two crops.
+    runner: Arc<Runner>,
     spec: PadModelSpec,
     id: ModelId,
 }
@@ -53,7 +55,7 @@ impl PadModel {
         )?;
         let [w, h] = spec.input;
         let shape = [1, 3, h as usize, w as usize];
-        let runner = model::specialise(graph, Self::ROLE, &origin, &shape)?;
+        let runner = Arc::new(model::specialise(graph, Self::ROLE, &origin, &shape)?);
         let pad = PadModel {
             runner,
             spec,
@@ -203,15 +205,60 @@ impl ModelLiveness {
         Self::from_spec_in(spec, dir)
     }
 
-    /// Loads the models `spec` names from `dir`.
+    /// Loads the models `spec` names from `dir`. A file listed twice (one model at two crops)
+    /// is read and optimised once when both take the same input size.
     pub fn from_spec_in(spec: LivenessSpec, dir: impl AsRef<Path>) -> Result<Self, ModelError> {
         spec.validate()?;
-        let models = spec
-            .models
-            .iter()
-            .map(|m| PadModel::from_path(dir.as_ref().join(&m.file), m.clone()))
-            .collect::<Result<_, _>>()?;
+        let mut models: Vec<PadModel> = Vec::with_capacity(spec.models.len());
+        for m in &spec.models {
+            let twin = models.iter().find(|p| {
+                p.spec.file == m.file && p.spec.input == m.input && p.spec.classes == m.classes
+            });
+            let model = match twin {
+                Some(twin) => PadModel {
+                    runner: twin.runner.clone(),
+                    spec: m.clone(),
+                    id: twin.id,
+                },
+                None => PadModel::from_path(dir.as_ref().join(&m.file), m.clone())?,
+            };
+            models.push(model);
+        }
         Ok(ModelLiveness { spec, models })
+    }
+
+    /// Loads the models `spec` lists from their ONNX bytes, in its order (firmware without a
+    /// file system). The same bytes given for two entries (one model at two crops) are
+    /// optimised once when both take the same input size.
+    pub fn from_bytes(spec: LivenessSpec, models: &[&[u8]]) -> Result<Self, ModelError> {
+        spec.validate()?;
+        if models.len() != spec.models.len() {
+            return Err(ModelError::Spec(format!(
+                "{} model buffers given, the liveness description lists {}",
+                models.len(),
+                spec.models.len()
+            )));
+        }
+        let mut loaded: Vec<PadModel> = Vec::with_capacity(models.len());
+        for (bytes, m) in models.iter().zip(&spec.models) {
+            let id = ModelId::of(bytes);
+            let twin = loaded
+                .iter()
+                .find(|p| p.id == id && p.spec.input == m.input && p.spec.classes == m.classes);
+            let model = match twin {
+                Some(twin) => PadModel {
+                    runner: twin.runner.clone(),
+                    spec: m.clone(),
+                    id,
+                },
+                None => PadModel::from_bytes(bytes, m.clone())?,
+            };
+            loaded.push(model);
+        }
+        Ok(ModelLiveness {
+            spec,
+            models: loaded,
+        })
     }
 
     /// Fuses models already loaded, under `spec`'s threshold and minimum face (for firmware

@@ -410,12 +410,19 @@ unsafe fn new_with_options(
             // SAFETY: non-NULL, NUL-terminated per the contract.
             Some(unsafe { text(embedder_model_path)? })
         };
-        let detector = Detector::from_path(det, config).map_err(guard::status)?;
+        // Conflicting options are refused before any model is read.
         if emb.is_none() && !(o.liveness_path.is_null() && o.liveness_json.is_null()) {
             return Err(invalid(
                 "a detection-only engine makes no template: it takes no liveness check",
             ));
         }
+        if emb.is_some() && !(o.liveness_json.is_null() && o.liveness_models.is_null()) {
+            return Err(invalid(
+                "liveness_json and liveness_models are for engines made from memory; give \
+                 liveness_path (or NULL) to an engine made from files",
+            ));
+        }
+        let detector = Detector::from_path(det, config).map_err(guard::status)?;
         let embedder = match emb {
             Some(path) => {
                 let embedder = embedder_from_path(path)?;
@@ -546,13 +553,13 @@ unsafe fn from_memory(
             };
             Some((emb, spec))
         };
-        // SAFETY: the options' pointers are valid per the contract.
-        let liveness = unsafe { liveness_from_memory(&o)? };
-        if embedder.is_none() && liveness.is_some() {
+        if embedder.is_none() && !(o.liveness_json.is_null() && o.liveness_path.is_null()) {
             return Err(invalid(
                 "a detection-only engine makes no template: it takes no liveness check",
             ));
         }
+        // SAFETY: the options' pointers are valid per the contract.
+        let liveness = unsafe { liveness_from_memory(&o)? };
         let detector = Detector::from_bytes(det, config).map_err(guard::status)?;
         let embedder = match embedder {
             Some((emb, spec)) => Some((

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use fg::liveness::LIVENESS_SPEC_FILE;
-use fg::{LivenessError, LivenessSpec, ModelLiveness, PadModel};
+use fg::{LivenessError, LivenessSpec, ModelLiveness};
 
 use crate::engine::{fg_engine, fg_engine_options, fg_face};
 use crate::guard::{self, arg, text, Failure, Outcome};
@@ -150,12 +150,11 @@ pub(crate) unsafe fn liveness_from_memory(
         )
     };
     let mut models = Vec::with_capacity(n);
-    for ((&ptr, &len), model) in ptrs.iter().zip(lens).zip(&spec.models) {
+    for (&ptr, &len) in ptrs.iter().zip(lens) {
         // SAFETY: each pointer is NULL or valid for its length per the contract.
-        let bytes = unsafe { guard::bytes(ptr, len)? };
-        models.push(PadModel::from_bytes(bytes, model.clone()).map_err(guard::status)?);
+        models.push(unsafe { guard::bytes(ptr, len)? });
     }
-    ModelLiveness::new(spec, models)
+    ModelLiveness::from_bytes(spec, &models)
         .map(Some)
         .map_err(guard::status)
 }
