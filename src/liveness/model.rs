@@ -30,7 +30,7 @@ pub struct PadModel {
 impl PadModel {
     const ROLE: &'static str = "presentation-attack";
 
-    /// Loads a model from ONNX bytes and its description; `origin` names it in errors.
+    /// Loads a model from ONNX bytes and its description.
     pub fn from_bytes(bytes: &[u8], spec: PadModelSpec) -> Result<Self, ModelError> {
         Self::load(bytes, format!("<{} bytes in memory>", bytes.len()), spec)
     }
