@@ -13,7 +13,7 @@ use fg::{
 
 use crate::guard::{self, arg, out, text, Failure, Outcome};
 use crate::image::fg_image;
-use crate::liveness::{invalid, liveness_from_files, liveness_from_memory};
+use crate::liveness::{liveness_source, Origin};
 use crate::log::{self, fg_log_level};
 use crate::status::fg_status::{self, *};
 
@@ -410,26 +410,12 @@ unsafe fn new_with_options(
             // SAFETY: non-NULL, NUL-terminated per the contract.
             Some(unsafe { text(embedder_model_path)? })
         };
-        // Conflicting options are refused before any model is read.
-        if emb.is_none() && !(o.liveness_path.is_null() && o.liveness_json.is_null()) {
-            return Err(invalid(
-                "a detection-only engine makes no template: it takes no liveness check",
-            ));
-        }
-        if emb.is_some() && !(o.liveness_json.is_null() && o.liveness_models.is_null()) {
-            return Err(invalid(
-                "liveness_json and liveness_models are for engines made from memory; give \
-                 liveness_path (or NULL) to an engine made from files",
-            ));
-        }
+        // The options are checked, and the liveness description read, before any model is.
+        // SAFETY: the options' strings are NULL or NUL-terminated per the contract.
+        let liveness = unsafe { liveness_source(&o, Origin::Files(emb))? };
         let detector = Detector::from_path(det, config).map_err(guard::status)?;
         let embedder = match emb {
-            Some(path) => {
-                let embedder = embedder_from_path(path)?;
-                // SAFETY: the options' strings are NULL or NUL-terminated per the contract.
-                let liveness = unsafe { liveness_from_files(&o, path)? };
-                Some((embedder, Some(liveness)))
-            }
+            Some(path) => Some((embedder_from_path(path)?, liveness.load()?)),
             None => None,
         };
         boxed(name, detector, embedder, out);
@@ -553,18 +539,13 @@ unsafe fn from_memory(
             };
             Some((emb, spec))
         };
-        if embedder.is_none() && !(o.liveness_json.is_null() && o.liveness_path.is_null()) {
-            return Err(invalid(
-                "a detection-only engine makes no template: it takes no liveness check",
-            ));
-        }
         // SAFETY: the options' pointers are valid per the contract.
-        let liveness = unsafe { liveness_from_memory(&o)? };
+        let liveness = unsafe { liveness_source(&o, Origin::Memory(embedder.is_some()))? };
         let detector = Detector::from_bytes(det, config).map_err(guard::status)?;
         let embedder = match embedder {
             Some((emb, spec)) => Some((
                 Embedder::from_bytes(emb, spec).map_err(guard::status)?,
-                liveness,
+                liveness.load()?,
             )),
             None => None,
         };

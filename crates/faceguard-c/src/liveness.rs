@@ -1,7 +1,7 @@
 //! `fg_liveness`: is the face in front of the camera a live person? And how an engine's
 //! liveness check is loaded, from files or from memory.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use fg::liveness::LIVENESS_SPEC_FILE;
 use fg::{LivenessError, LivenessSpec, ModelLiveness};
@@ -81,80 +81,125 @@ pub(crate) fn invalid(detail: &str) -> Failure {
     }
 }
 
-/// The liveness check of an engine made from files: the description at `o.liveness_path`,
-/// or `liveness.json` beside the embedder model, with its models beside it.
-///
-/// # Safety
-/// `o.liveness_path` is NULL or NUL-terminated.
-pub(crate) unsafe fn liveness_from_files(
-    o: &fg_engine_options,
-    embedder_path: &str,
-) -> Result<ModelLiveness, Failure> {
-    if !o.liveness_json.is_null() || !o.liveness_models.is_null() || o.liveness_model_count != 0 {
-        return Err(invalid(
-            "liveness_json and liveness_models are for engines made from memory; give \
-             liveness_path (or NULL) to an engine made from files",
-        ));
-    }
-    let spec_path = if o.liveness_path.is_null() {
-        let dir = Path::new(embedder_path).parent().unwrap_or(Path::new(""));
-        dir.join(LIVENESS_SPEC_FILE)
-    } else {
-        // SAFETY: non-NULL, NUL-terminated per the contract.
-        Path::new(unsafe { text(o.liveness_path)? }).to_path_buf()
-    };
-    let spec = LivenessSpec::from_file(&spec_path).map_err(guard::status)?;
-    let dir = spec_path.parent().unwrap_or(Path::new(""));
-    ModelLiveness::from_spec_in(spec, dir).map_err(guard::status)
+/// Where the caller's models come from: files (`fg_engine_new*` with paths) or memory.
+#[derive(Clone, Copy)]
+pub(crate) enum Origin<'a> {
+    /// The embedder's path, or `None` for a detection-only engine.
+    Files(Option<&'a str>),
+    /// Whether an embedder was given (false: a detection-only engine).
+    Memory(bool),
 }
 
-/// The liveness check of an engine made from memory, if the options give one.
+/// An engine's liveness check as its options describe it: read and checked before any model
+/// is loaded, so that conflicting or missing options cost no model load.
+pub(crate) enum LivenessSource<'a> {
+    /// No check: a detection-only engine, or an engine from memory without `liveness_json`
+    /// (it makes no template: `FG_ERR_NO_LIVENESS`).
+    None,
+    /// A description read from a file; its models are the files it names, in `dir`.
+    Files { spec: LivenessSpec, dir: PathBuf },
+    /// A description given as JSON, and the caller's bytes of each model it lists.
+    Memory {
+        spec: LivenessSpec,
+        models: Vec<&'a [u8]>,
+    },
+}
+
+/// Reads the liveness fields of `o` for an engine of `origin`: the one place where they are
+/// checked against each other and against the kind of engine.
 ///
 /// # Safety
-/// `o.liveness_json` is NULL or NUL-terminated; `o.liveness_models` and
-/// `o.liveness_model_lens` are NULL or valid for `o.liveness_model_count` reads, and each
-/// model pointer valid for its length.
-pub(crate) unsafe fn liveness_from_memory(
-    o: &fg_engine_options,
-) -> Result<Option<ModelLiveness>, Failure> {
-    if !o.liveness_path.is_null() {
-        return Err(invalid(
-            "liveness_path is for engines made from files; give liveness_json and \
-             liveness_models to an engine made from memory",
-        ));
-    }
-    if o.liveness_json.is_null() {
-        if !o.liveness_models.is_null() || o.liveness_model_count != 0 {
-            return Err(invalid("liveness_models given without liveness_json"));
+/// `o.liveness_path` and `o.liveness_json` are NULL or NUL-terminated; `o.liveness_models`
+/// and `o.liveness_model_lens` are NULL or valid for `o.liveness_model_count` reads, and
+/// each model pointer valid for its length, for `'a`.
+pub(crate) unsafe fn liveness_source<'a>(
+    o: &'a fg_engine_options,
+    origin: Origin<'_>,
+) -> Result<LivenessSource<'a>, Failure> {
+    let memory_fields =
+        !o.liveness_json.is_null() || !o.liveness_models.is_null() || o.liveness_model_count != 0;
+    match origin {
+        Origin::Files(None) | Origin::Memory(false) => {
+            if memory_fields || !o.liveness_path.is_null() {
+                return Err(invalid(
+                    "a detection-only engine makes no template: it takes no liveness check",
+                ));
+            }
+            Ok(LivenessSource::None)
         }
-        return Ok(None);
+        Origin::Files(Some(embedder_path)) => {
+            if memory_fields {
+                return Err(invalid(
+                    "liveness_json and liveness_models are for engines made from memory; give \
+                     liveness_path (or NULL) to an engine made from files",
+                ));
+            }
+            let spec_path = if o.liveness_path.is_null() {
+                let dir = Path::new(embedder_path).parent().unwrap_or(Path::new(""));
+                dir.join(LIVENESS_SPEC_FILE)
+            } else {
+                // SAFETY: non-NULL, NUL-terminated per the contract.
+                PathBuf::from(unsafe { text(o.liveness_path)? })
+            };
+            let spec = LivenessSpec::from_file(&spec_path).map_err(guard::status)?;
+            let dir = spec_path.parent().unwrap_or(Path::new("")).to_path_buf();
+            Ok(LivenessSource::Files { spec, dir })
+        }
+        Origin::Memory(true) => {
+            if !o.liveness_path.is_null() {
+                return Err(invalid(
+                    "liveness_path is for engines made from files; give liveness_json and \
+                     liveness_models to an engine made from memory",
+                ));
+            }
+            if o.liveness_json.is_null() {
+                if memory_fields {
+                    return Err(invalid("liveness_models given without liveness_json"));
+                }
+                return Ok(LivenessSource::None);
+            }
+            // SAFETY: non-NULL, NUL-terminated per the contract.
+            let json = unsafe { text(o.liveness_json)? };
+            let spec = LivenessSpec::from_json(json).map_err(guard::status)?;
+            let n = o.liveness_model_count;
+            if n != spec.models.len() {
+                return Err(invalid(&format!(
+                    "liveness_model_count is {n}, but the liveness description lists {} models",
+                    spec.models.len()
+                )));
+            }
+            if o.liveness_models.is_null() || o.liveness_model_lens.is_null() {
+                return Err(FG_ERR_NULL_POINTER.into());
+            }
+            // SAFETY: non-NULL, valid for `n` reads per the contract; `n` is at most the
+            // number of models a description may list (checked by `from_json`).
+            let (ptrs, lens) = unsafe {
+                (
+                    std::slice::from_raw_parts(o.liveness_models, n),
+                    std::slice::from_raw_parts(o.liveness_model_lens, n),
+                )
+            };
+            let mut models = Vec::with_capacity(n);
+            for (&ptr, &len) in ptrs.iter().zip(lens) {
+                // SAFETY: each pointer is NULL or valid for its length per the contract.
+                models.push(unsafe { guard::bytes(ptr, len)? });
+            }
+            Ok(LivenessSource::Memory { spec, models })
+        }
     }
-    // SAFETY: non-NULL, NUL-terminated per the contract.
-    let spec = LivenessSpec::from_json(unsafe { text(o.liveness_json)? }).map_err(guard::status)?;
-    let n = o.liveness_model_count;
-    if n != spec.models.len() {
-        return Err(invalid(&format!(
-            "liveness_model_count is {n}, but the liveness description lists {} models",
-            spec.models.len()
-        )));
+}
+
+impl LivenessSource<'_> {
+    /// Loads the presentation-attack models (`None`: the engine has no check).
+    pub(crate) fn load(self) -> Result<Option<ModelLiveness>, Failure> {
+        match self {
+            LivenessSource::None => Ok(None),
+            LivenessSource::Files { spec, dir } => ModelLiveness::from_spec_in(spec, dir)
+                .map(Some)
+                .map_err(guard::status),
+            LivenessSource::Memory { spec, models } => ModelLiveness::from_bytes(spec, &models)
+                .map(Some)
+                .map_err(guard::status),
+        }
     }
-    if o.liveness_models.is_null() || o.liveness_model_lens.is_null() {
-        return Err(FG_ERR_NULL_POINTER.into());
-    }
-    // SAFETY: non-NULL, valid for `n` reads per the contract; `n` is at most the number of
-    // models a description may list (checked by `from_json`).
-    let (ptrs, lens) = unsafe {
-        (
-            std::slice::from_raw_parts(o.liveness_models, n),
-            std::slice::from_raw_parts(o.liveness_model_lens, n),
-        )
-    };
-    let mut models = Vec::with_capacity(n);
-    for (&ptr, &len) in ptrs.iter().zip(lens) {
-        // SAFETY: each pointer is NULL or valid for its length per the contract.
-        models.push(unsafe { guard::bytes(ptr, len)? });
-    }
-    ModelLiveness::from_bytes(spec, &models)
-        .map(Some)
-        .map_err(guard::status)
 }
