@@ -179,6 +179,47 @@ pub(crate) fn specialise(
         .map_err(err)
 }
 
+/// The output a model's description promises for one input: how many values, and how the
+/// description says it (for the error message, e.g. "output_dim = 512").
+pub(crate) struct Promised {
+    pub values: usize,
+    pub described_as: String,
+}
+
+/// Loads a model of `role` for the one input `shape`: [`parse`] (checking `interface`),
+/// [`specialise`], then one dry run on zeros, whose output must be `f32` values, as many
+/// as `promised` says, or every result would be wrong in a way nothing else notices.
+pub(crate) fn load_checked(
+    role: &'static str,
+    origin: &str,
+    bytes: &[u8],
+    interface: &Interface,
+    shape: &[usize],
+    promised: Promised,
+) -> Result<Runner, ModelError> {
+    let graph = parse(role, origin, bytes, interface)?;
+    let runner = specialise(graph, role, origin, shape)?;
+    let dry_run = |e: TractError| ModelError::Spec(format!("dry run on {origin} failed: {e:#}"));
+    let mut input = ModelInput::zeroed(shape).map_err(dry_run)?;
+    let found = runner
+        .run_wiped(&mut input, |outputs| {
+            let out = outputs
+                .first()
+                .ok_or_else(|| TractError::msg("model returned no output"))?;
+            let plain = out.try_as_plain_ram()?;
+            Ok::<_, TractError>(plain.as_slice::<f32>()?.len())
+        })
+        .and_then(|r| r)
+        .map_err(dry_run)?;
+    if found != promised.values {
+        return Err(ModelError::Spec(format!(
+            "{origin} outputs {found} values but the description says {}",
+            promised.described_as
+        )));
+    }
+    Ok(runner)
+}
+
 /// A runnable model plus a pool of execution states, so that a frame reuses the scratch
 /// buffers of an earlier one instead of allocating them again. Shared between threads: each
 /// concurrent caller takes its own state.

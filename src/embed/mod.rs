@@ -14,7 +14,7 @@ use zeroize::Zeroize;
 pub use spec::{ColorOrder, EmbedderSpec};
 
 use crate::align::AlignedFace;
-use crate::model::{self, Interface, ModelError, ModelId, ModelInput, Runner};
+use crate::model::{self, Interface, ModelError, ModelId, ModelInput, Promised, Runner};
 use crate::template::SecretVector;
 
 /// Why an embedding could not be computed.
@@ -68,7 +68,11 @@ impl Embedder {
 
     fn load(bytes: &[u8], origin: String, spec: EmbedderSpec) -> Result<Self, ModelError> {
         spec.validate()?;
-        let graph = model::parse(
+        let (w, h) = (
+            spec.alignment.width as usize,
+            spec.alignment.height as usize,
+        );
+        let runner = model::load_checked(
             Self::ROLE,
             &origin,
             bytes,
@@ -77,31 +81,17 @@ impl Embedder {
                 outputs: 1,
                 meaning: "an aligned face in, its embedding out",
             },
+            &[1, 3, h, w],
+            Promised {
+                values: spec.output_dim,
+                described_as: format!("output_dim = {}", spec.output_dim),
+            },
         )?;
-        let (w, h) = (
-            spec.alignment.width as usize,
-            spec.alignment.height as usize,
-        );
-        let runner = model::specialise(graph, Self::ROLE, &origin, &[1, 3, h, w])?;
-        let embedder = Embedder {
+        Ok(Embedder {
             runner,
             spec,
             id: ModelId::of(bytes),
-        };
-        // One dry run: the output size must match the description, or every template would be
-        // wrong in a way nothing else notices.
-        let mut input =
-            ModelInput::zeroed(&[1, 3, h, w]).map_err(|e| ModelError::Spec(e.to_string()))?;
-        let found = embedder
-            .run_with(&mut input, <[f32]>::len)
-            .map_err(|e| ModelError::Spec(format!("dry run on {origin} failed: {e}")))?;
-        if found != embedder.spec.output_dim {
-            return Err(ModelError::Spec(format!(
-                "{origin} outputs {found} values but the description says output_dim = {}",
-                embedder.spec.output_dim
-            )));
-        }
-        Ok(embedder)
+        })
     }
 
     /// The embedder's description.

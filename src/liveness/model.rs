@@ -11,7 +11,7 @@ use super::{Liveness, LivenessError, LivenessScore, LOG_ODDS_LIMIT};
 use crate::detect::Face;
 use crate::embed::ColorOrder;
 use crate::image::ImageView;
-use crate::model::{self, Interface, ModelError, ModelId, ModelInput, Runner};
+use crate::model::{self, Interface, ModelError, ModelId, ModelInput, Promised, Runner};
 
 /// The liveness description [`ModelLiveness::from_dir`] (and
 /// [`Engine::from_dir`](crate::Engine::from_dir)) looks for.
@@ -43,7 +43,8 @@ impl PadModel {
     }
 
     fn load(bytes: &[u8], origin: String, spec: PadModelSpec) -> Result<Self, ModelError> {
-        let graph = model::parse(
+        let [w, h] = spec.input;
+        let runner = model::load_checked(
             Self::ROLE,
             &origin,
             bytes,
@@ -52,28 +53,17 @@ impl PadModel {
                 outputs: 1,
                 meaning: "a face crop in, class scores out",
             },
+            &[1, 3, h as usize, w as usize],
+            Promised {
+                values: spec.classes,
+                described_as: format!("{} classes", spec.classes),
+            },
         )?;
-        let [w, h] = spec.input;
-        let shape = [1, 3, h as usize, w as usize];
-        let runner = Arc::new(model::specialise(graph, Self::ROLE, &origin, &shape)?);
-        let pad = PadModel {
-            runner,
+        Ok(PadModel {
+            runner: Arc::new(runner),
             spec,
             id: ModelId::of(bytes),
-        };
-        // One dry run: the output must have the described number of classes.
-        let mut input = ModelInput::zeroed(&shape).map_err(|e| ModelError::Spec(e.to_string()))?;
-        let found = pad
-            .run(&mut input)
-            .map_err(|e| ModelError::Spec(format!("dry run on {origin} failed: {e}")))?
-            .len();
-        if found != pad.spec.classes {
-            return Err(ModelError::Spec(format!(
-                "{origin} outputs {found} values but the description says {} classes",
-                pad.spec.classes
-            )));
-        }
-        Ok(pad)
+        })
     }
 
     /// The model's description.
