@@ -7,8 +7,8 @@
 //! cargo run --release --example liveness_labels -- OUT_DIR [DATA_DIR]   # default ../shared/data
 //! faceguard eval-liveness --labels OUT_DIR/labels.csv
 //! ```
-//! Writes `OUT_DIR/labels.csv` (`file,label,attack,source`, absolute paths) and upright PNG
-//! copies of the Silent-Face samples, which are stored on their side, in `OUT_DIR/upright/`.
+//! Writes `OUT_DIR/labels.csv` (`file,label,attack,source`, absolute paths). (The Silent-Face
+//! samples are stored on their side, with an EXIF orientation that `decode_file` applies.)
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -34,33 +34,18 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .map(PathBuf::from)
         .unwrap_or_else(common::data_dir);
     let data = data.canonicalize()?;
-    std::fs::create_dir_all(out.join("upright"))?;
+    std::fs::create_dir_all(&out)?;
     let out = out.canonicalize()?;
     let mut csv = String::from("file,label,attack,source\n");
     let mut row = |file: &Path, label: &str, attack: &str, source: &str| {
         let _ = writeln!(csv, "{},{label},{attack},{source}", file.display());
     };
-    // The samples: the Silent-Face ones turned upright.
     let samples = common::SPOOF_SAMPLES
         .iter()
         .map(|(f, a)| (*f, "spoof", *a))
         .chain([("image_T1.jpg", "live", "none")]);
     for (file, label, attack) in samples {
-        let path = if file.starts_with("image_") {
-            let (rgb, w, h) = common::antispoof_sample(file);
-            let upright = out.join("upright").join(file.replace(".jpg", ".png"));
-            image::save_buffer(
-                &upright,
-                &rgb,
-                w as u32,
-                h as u32,
-                image::ExtendedColorType::Rgb8,
-            )?;
-            upright
-        } else {
-            data.join("antispoof").join(file)
-        };
-        row(&path, label, attack, "antispoof");
+        row(&data.join("antispoof").join(file), label, attack, "antispoof");
     }
     for (dir, source) in [
         ("faces/deepface", "deepface"),

@@ -13,8 +13,9 @@ cut the way the description says, independently of faceguard's code:
 * shifted: Silent-Face-Anti-Spoofing's _get_new_box, then cv2.resize INTER_LINEAR.
 
 The crop is resized as float32 (the authors resize 8-bit pixels and so round each to an
-integer: at most half a level of difference). Photos are decoded by cv2.imread without EXIF
-rotation, as faceguard's decoder reads them. Writes JSON: per photo and box, each model's
+integer: at most half a level of difference). Photos are decoded by cv2.imread, which turns
+them upright as their EXIF orientation says, as faceguard's decoder does (the Silent-Face
+samples are stored on their side with such an orientation). Writes JSON: per photo and box, each model's
 probability of "live" and the fused score (the weighted mean of clamped log-odds).
 
     python3 tools/pad_reference.py [--data ../shared/data] [--models models] > tests/reference/liveness_onnxruntime.json
@@ -148,7 +149,7 @@ def main():
         return
     photos = []
     for name in PHOTOS:
-        img = cv2.imread(os.path.join(args.data, name), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+        img = cv2.imread(os.path.join(args.data, name), cv2.IMREAD_COLOR)
         box = largest_face(img, yunet)
         if box is None:
             continue
@@ -176,7 +177,7 @@ def time_check(labels, desc, sessions, yunet):
     faces = []
     with open(labels) as f:
         for row in csv.DictReader(f):
-            img = cv2.imread(os.path.join(root, row["file"]), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+            img = cv2.imread(os.path.join(root, row["file"]), cv2.IMREAD_COLOR)
             box = None if img is None else largest_face(img, yunet)
             if box is not None:
                 faces.append((img, box))

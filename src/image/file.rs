@@ -1,6 +1,7 @@
 use std::io::{Cursor, Read};
 use std::path::Path;
 
+use image::metadata::Orientation;
 use image::{ImageBuffer, ImageDecoder, Luma, LumaA, Rgb, Rgba};
 use zeroize::Zeroizing;
 
@@ -149,8 +150,8 @@ impl Default for DecodeLimits {
     }
 }
 
-/// Decodes an image file (JPEG, PNG, WebP or BMP, recognised by content, not by name) within
-/// the default budget ([`DecodeLimits::DEFAULT`]; see [`decode_file_with`]).
+/// Decodes an image file (JPEG, PNG, WebP or BMP, recognised by content, not by name), upright
+/// as its EXIF orientation says, within the default budget ([`DecodeLimits::DEFAULT`]; see [`decode_file_with`]).
 #[cfg_attr(docsrs, doc(cfg(feature = "image-files")))]
 pub fn decode_file(path: impl AsRef<Path>) -> Result<DecodedImage, ImageError> {
     decode_file_with(path, &DecodeLimits::DEFAULT)
@@ -195,6 +196,10 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<DecodedImage, ImageError> {
 /// is [`ImageError::FileTooLarge`]; a header claiming more than `limits.max_pixels` pixels is
 /// [`ImageError::TooManyPixels`], a side over `limits.max_side` [`ImageError::TooLarge`], both
 /// before any pixel buffer is allocated.
+///
+/// The pixels come upright: a photo whose EXIF orientation says the camera was held on its
+/// side (or upside down, or mirrored) is turned as photo viewers turn it, so width and height
+/// are those of the picture as seen. Unreadable EXIF metadata counts as no orientation.
 ///
 /// The pixel buffers faceguard allocates (the decoded pixels, and the source format's pixels
 /// when they are converted to RGB8) are wiped when they are dropped. The decoders' own working
@@ -272,6 +277,9 @@ fn decode_with_origin(
     strict.reserve(total).map_err(decode_err)?;
     decoder.set_limits(strict).map_err(decode_err)?;
     let color = decoder.color_type();
+    // The orientation the camera recorded (EXIF): the pixels are turned to it below, as every
+    // viewer shows the photo. Metadata that cannot be read is no orientation, as for viewers.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut raw = Zeroizing::new(vec![
         0u8;
         usize::try_from(total).map_err(|_| {
@@ -287,9 +295,63 @@ fn decode_with_origin(
         origin: origin(),
         reason: format!("pixel type {color:?} is not supported"),
     })?;
+    let (rgb, width, height) =
+        orient(rgb, width, height, orientation).ok_or_else(|| ImageError::Decode {
+            origin: origin(),
+            reason: "decoded pixels do not fill the image".into(),
+        })?;
     // Reject what the pipeline would reject anyway, before anyone holds the pixels.
     ImageView::rgb(&rgb, width, height)?;
     Ok(DecodedImage { width, height, rgb })
+}
+
+/// RGB8 pixels of `width` × `height` turned upright as `orientation` says (the EXIF
+/// orientation's rotations and flips, as `image`'s `apply_orientation`), and their new size.
+/// A turn by a quarter writes a new buffer; the old one is wiped when dropped, as is the new.
+/// `None` for a buffer of the wrong length.
+fn orient(
+    mut rgb: Zeroizing<Vec<u8>>,
+    width: u32,
+    height: u32,
+    orientation: Orientation,
+) -> Option<(Zeroizing<Vec<u8>>, u32, u32)> {
+    use image::imageops;
+    let quarter = |rgb: &[u8], clockwise: bool| -> Option<Zeroizing<Vec<u8>>> {
+        let view = ImageBuffer::<Rgb<u8>, _>::from_raw(width, height, rgb)?;
+        let turned = if clockwise {
+            imageops::rotate90(&view)
+        } else {
+            imageops::rotate270(&view)
+        };
+        Some(Zeroizing::new(turned.into_raw()))
+    };
+    let (rgb, width, height) = match orientation {
+        Orientation::NoTransforms => (rgb, width, height),
+        Orientation::Rotate180 | Orientation::FlipHorizontal | Orientation::FlipVertical => {
+            let mut view = ImageBuffer::<Rgb<u8>, _>::from_raw(width, height, &mut rgb[..])?;
+            match orientation {
+                Orientation::Rotate180 => imageops::rotate180_in_place(&mut view),
+                Orientation::FlipHorizontal => imageops::flip_horizontal_in_place(&mut view),
+                _ => imageops::flip_vertical_in_place(&mut view),
+            }
+            (rgb, width, height)
+        }
+        Orientation::Rotate90 | Orientation::Rotate90FlipH => {
+            (quarter(&rgb, true)?, height, width)
+        }
+        Orientation::Rotate270 | Orientation::Rotate270FlipH => {
+            (quarter(&rgb, false)?, height, width)
+        }
+    };
+    let mut rgb = rgb;
+    if matches!(
+        orientation,
+        Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+    ) {
+        let mut view = ImageBuffer::<Rgb<u8>, _>::from_raw(width, height, &mut rgb[..])?;
+        imageops::flip_horizontal_in_place(&mut view);
+    }
+    Some((rgb, width, height))
 }
 
 /// `raw` (as the decoder wrote it: `color` pixels, native-endian samples) as RGB8, with the
@@ -375,6 +437,41 @@ mod tests {
                 img.to_rgb8().as_raw().as_slice(),
                 "{:?}",
                 img.color()
+            );
+        }
+    }
+
+    #[test]
+    fn exif_orientation_turns_the_pixels_as_the_image_crate_does() {
+        use image::ImageEncoder;
+        let img = image::RgbImage::from_fn(5, 3, |x, y| {
+            Rgb([x as u8 * 40, y as u8 * 80, (x * 3 + y) as u8])
+        });
+        for exif_value in 1u8..=8 {
+            // A TIFF header and one IFD entry: Orientation (0x0112), SHORT, 1, the value.
+            let exif = vec![
+                b'I', b'I', 0x2A, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, exif_value, 0,
+                0, 0, 0, 0, 0, 0,
+            ];
+            let mut png = Vec::new();
+            let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
+            encoder.set_exif_metadata(exif).unwrap();
+            encoder
+                .write_image(img.as_raw(), 5, 3, image::ExtendedColorType::Rgb8)
+                .unwrap();
+            let orientation = Orientation::from_exif(exif_value).unwrap();
+            let mut expected = image::DynamicImage::ImageRgb8(img.clone());
+            expected.apply_orientation(orientation);
+            let decoded = decode_bytes(&png).unwrap();
+            assert_eq!(
+                (decoded.width(), decoded.height()),
+                (expected.width(), expected.height()),
+                "{orientation:?}"
+            );
+            assert_eq!(
+                decoded.rgb(),
+                expected.to_rgb8().as_raw().as_slice(),
+                "{orientation:?}"
             );
         }
     }

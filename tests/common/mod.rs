@@ -281,27 +281,12 @@ pub fn relight(rgb: &[u8], centre: f32, gain: f32, offset: f32) -> Vec<u8> {
         .collect()
 }
 
-/// An RGB photo turned a quarter clockwise (the Silent-Face samples are stored on their side).
-pub fn rotate_clockwise(rgb: &[u8], w: usize, h: usize) -> (Vec<u8>, usize, usize) {
-    let mut out = vec![0u8; rgb.len()];
-    for y in 0..h {
-        for x in 0..w {
-            let (nx, ny) = (h - 1 - y, x);
-            out[(ny * h + nx) * 3..][..3].copy_from_slice(&rgb[(y * w + x) * 3..][..3]);
-        }
-    }
-    (out, h, w)
-}
-
-/// The RGB pixels of `../shared/data/antispoof/NAME`, upright.
+/// The RGB pixels of `../shared/data/antispoof/NAME`, upright (the Silent-Face samples are
+/// stored on their side, with an EXIF orientation that `decode_file` applies).
 pub fn antispoof_sample(name: &str) -> (Vec<u8>, usize, usize) {
     let img = faceguard::decode_file(data_dir().join("antispoof").join(name)).expect("decodes");
     let (w, h) = (img.width() as usize, img.height() as usize);
-    if name.starts_with("image_") {
-        rotate_clockwise(img.rgb(), w, h)
-    } else {
-        (img.rgb().to_vec(), w, h)
-    }
+    (img.rgb().to_vec(), w, h)
 }
 
 /// The spoof samples of `../shared/data/antispoof` and their attack: print, screen, screen.
