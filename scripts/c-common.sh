@@ -101,6 +101,40 @@ short_stream() {
     while read -r f _; do ln -sf "$(realpath "$src/$f")" "$dst/$f"; done <"$dst/frames.txt"
 }
 
+# light_models DIR: models/ as the C programs load it, with a liveness check of one
+# presentation-attack model (Silent-Face's MiniFASNetV2, 80x80, at its authors' crop) instead of
+# the shipped four, linked or written into DIR. For the runs where the four cost too much time:
+# under qemu (a probe would outlive its consent) and under valgrind (the same code runs for one
+# model as for four; the shipped check runs natively).
+light_models() {
+    local dir=$1 f
+    mkdir -p "$dir"
+    for f in face_detection_yunet_2023mar.onnx fr_feature.onnx fr_feature.json sfas_minifasnetv2_2.7_80x80.onnx; do
+        ln -sf "$PWD/models/$f" "$dir/$f"
+    done
+    cat >"$dir/liveness.json" <<'JSON'
+{
+  "name": "silent-face-v2 alone (scripts/c-common.sh, light_models)",
+  "threshold": 1.3,
+  "min_face": 40,
+  "models": [
+    {
+      "name": "silent-face-v2@2.7",
+      "file": "sfas_minifasnetv2_2.7_80x80.onnx",
+      "input": [80, 80],
+      "crop": { "kind": "shifted", "scale": 2.7 },
+      "color_order": "bgr",
+      "mean": [0, 0, 0],
+      "std": [1, 1, 1],
+      "classes": 3,
+      "live_class": 1,
+      "output": "logits"
+    }
+  ]
+}
+JSON
+}
+
 # compare_probes NAME REFERENCE_LOG LOG: camera_loop's probes in LOG are those of
 # REFERENCE_LOG (a native run on the same stream): same subjects, same decisions, scores
 # within 0.005.

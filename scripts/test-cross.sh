@@ -92,37 +92,14 @@ mkdir -p "$out"
 cargo run --quiet --release --example nv12_frames -- "$out/frames"
 short_stream "$out/frames" "$out/short"
 cargo build --quiet --release -p faceguard-c
-# The models the camera loop loads here: the real detector and embedder, and a liveness check of
-# one presentation-attack model (Silent-Face's MiniFASNetV2, 80x80) instead of the shipped four.
-# Under qemu the four take longer than a probe consent lasts (a minute), which a real board does
-# not; this run checks the cross-built library and its agreement with the native build, and
-# the one model still refuses the stream's spoof. Native and emulated runs use the same.
+# The models the camera loop loads here: light_models (scripts/c-common.sh), the real detector
+# and embedder with a liveness check of one presentation-attack model instead of the shipped
+# four. Under qemu the four take longer than a probe consent lasts (a minute), which a real
+# board does not; this run checks the cross-built library and its agreement with the native
+# build, and the one model still refuses the stream's spoof. Native and emulated runs use the
+# same.
 light="$PWD/$out/models-light"
-mkdir -p "$light"
-for f in face_detection_yunet_2023mar.onnx fr_feature.onnx fr_feature.json sfas_minifasnetv2_2.7_80x80.onnx; do
-    ln -sf "$PWD/models/$f" "$light/$f"
-done
-cat >"$light/liveness.json" <<'JSON'
-{
-  "name": "silent-face-v2 alone (scripts/test-cross.sh)",
-  "threshold": 1.3,
-  "min_face": 40,
-  "models": [
-    {
-      "name": "silent-face-v2@2.7",
-      "file": "sfas_minifasnetv2_2.7_80x80.onnx",
-      "input": [80, 80],
-      "crop": { "kind": "shifted", "scale": 2.7 },
-      "color_order": "bgr",
-      "mean": [0, 0, 0],
-      "std": [1, 1, 1],
-      "classes": 3,
-      "live_class": 1,
-      "output": "logits"
-    }
-  ]
-}
-JSON
+light_models "$light"
 # shellcheck disable=SC2046
 cc -std=c11 -O2 -Iinclude examples/c/camera_loop.c target/release/libfaceguard.a \
     $(scripts/c-libs.sh) -Wl,-z,noexecstack -o "$out/camera_loop_native"
