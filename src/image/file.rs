@@ -477,6 +477,32 @@ mod tests {
     }
 
     #[test]
+    fn unreadable_exif_metadata_leaves_the_pixels_as_stored() {
+        use image::ImageEncoder;
+        let img = image::RgbImage::from_fn(5, 3, |x, y| Rgb([x as u8, y as u8, 9]));
+        for exif in [
+            b"not a TIFF header".to_vec(),
+            // A TIFF header whose IFD offset points far past the chunk.
+            vec![b'I', b'I', 0x2A, 0, 0xFF, 0xFF, 0xFF, 0x7F],
+            // Orientation 0 and 9: not orientations.
+            vec![
+                b'I', b'I', 0x2A, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 9, 0, 0, 0, 0,
+                0, 0, 0,
+            ],
+        ] {
+            let mut png = Vec::new();
+            let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
+            encoder.set_exif_metadata(exif).unwrap();
+            encoder
+                .write_image(img.as_raw(), 5, 3, image::ExtendedColorType::Rgb8)
+                .unwrap();
+            let decoded = decode_bytes(&png).unwrap();
+            assert_eq!((decoded.width(), decoded.height()), (5, 3));
+            assert_eq!(decoded.rgb(), img.as_raw().as_slice());
+        }
+    }
+
+    #[test]
     fn reading_stops_one_byte_past_the_budget_whatever_the_length_said() {
         let data = vec![7u8; 200_000];
         let read = |len: u64, max: u64| read_at_most(&data[..], len, max).unwrap();
