@@ -51,23 +51,10 @@ from scipy.optimize import minimize
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pad_reference as pr  # noqa: E402
 
-SCORE, NMS, LONG_SIDE = 0.6, 0.3, 640  # faceguard's DetectorConfig defaults
+SCORE = 0.6  # faceguard's DetectorConfig default (pad_reference.py finds faces at 0.5)
 C = 0.05  # L2 strength of the logistic regression
 ATTACKS = ["mask", "print", "replay", "screen", "unknown"]
 LR_PAIR = ["minifasnet-98.20@2.0", "silent-face-v2@2.7"]
-
-
-def largest_face(img, yunet):
-    """pad_reference.largest_face with faceguard's score threshold: [x, y, w, h] or None."""
-    h, w = img.shape[:2]
-    s = min(1.0, LONG_SIDE / max(h, w))
-    small = img if s >= 1.0 else cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-    det = cv2.FaceDetectorYN.create(yunet, "", (small.shape[1], small.shape[0]), SCORE, NMS)
-    _, faces = det.detect(small)
-    if faces is None or len(faces) == 0:
-        return None
-    f = max(faces, key=lambda f: f[2] * f[3])
-    return [float(v / s) for v in f[:4]]
 
 
 def colourfulness(img, box):
@@ -85,23 +72,6 @@ def colourfulness(img, box):
             b, g, r = (float(v) for v in img[py, px])
             total += (abs(r - g) + abs(g - b) + abs(b - r)) / 3
     return total / 256
-
-
-def view_log_odds(session, spec, img, box, flip):
-    """Clamped log-odds of "live" of one liveness.json model on its crop (mirrored if flip)."""
-    cut = pr.square_crop if spec["crop"]["kind"] == "square" else pr.shifted_crop
-    crop = cut(img, box, spec["crop"]["scale"], spec["input"])  # BGR float32
-    if flip:
-        crop = crop[:, ::-1]
-    if spec["color_order"] == "rgb":
-        crop = crop[:, :, ::-1]
-    x = (crop - np.array(spec["mean"], np.float32)) / np.array(spec["std"], np.float32)
-    x = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
-    out = session.run(None, {session.get_inputs()[0].name: x})[0].reshape(-1).astype(np.float64)
-    if spec["output"] == "logits":
-        e = np.exp(out - out.max())
-        out = e / e.sum()
-    return pr.log_odds(float(out[spec["live_class"]]))
 
 
 def images(data):
@@ -127,7 +97,7 @@ def features(data, models, desc):
     rows = []
     for st, rel, label, attack, src in images(data):
         img = cv2.imread(os.path.join(data, rel), cv2.IMREAD_COLOR)
-        box = None if img is None else largest_face(img, yunet)
+        box = None if img is None else pr.largest_face(img, yunet, SCORE)
         row = dict(set=st, file=rel, label=label, attack=attack, source=src, status="noface", side="", colour="", x=None)
         if box is not None:
             side, col = min(box[2], box[3]), colourfulness(img, box)
@@ -135,7 +105,7 @@ def features(data, models, desc):
             row["status"] = "small" if side < desc.get("min_face", 40) else (
                 "colourless" if col < desc.get("min_colour", 2.0) else "ok")
             if row["status"] == "ok":
-                row["x"] = [view_log_odds(sessions[m["file"]], m, img, box, flip)
+                row["x"] = [pr.log_odds(pr.live_probability(sessions[m["file"]], m, img, box, flip))
                             for flip in (False, True) for m in desc["models"]]
         rows.append(row)
     return rows

@@ -59,11 +59,11 @@ def round_half_away(v):
     return math.copysign(math.floor(abs(v) + 0.5), v)
 
 
-def largest_face(img, yunet):
+def largest_face(img, yunet, score=0.5):
     h, w = img.shape[:2]
     s = min(1.0, 640.0 / max(h, w))
     small = img if s >= 1.0 else cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-    det = cv2.FaceDetectorYN.create(yunet, "", (small.shape[1], small.shape[0]), 0.5, 0.3)
+    det = cv2.FaceDetectorYN.create(yunet, "", (small.shape[1], small.shape[0]), score, 0.3)
     _, faces = det.detect(small)
     if faces is None or len(faces) == 0:
         return None
@@ -110,10 +110,12 @@ def shifted_crop(img, box, scale, size):
     return cv2.resize(crop, (size[0], size[1]), interpolation=cv2.INTER_LINEAR)
 
 
-def live_probability(session, spec, img_bgr, box):
+def live_probability(session, spec, img_bgr, box, flip=False):
     crop_spec = spec["crop"]
     cut = square_crop if crop_spec["kind"] == "square" else shifted_crop
     crop = cut(img_bgr, box, crop_spec["scale"], spec["input"])  # BGR float32
+    if flip:  # the mirrored crop (tools/pad_loso.py)
+        crop = crop[:, ::-1]
     if spec["color_order"] == "rgb":
         crop = crop[:, :, ::-1]
     x = (crop - np.array(spec["mean"], np.float32)) / np.array(spec["std"], np.float32)
