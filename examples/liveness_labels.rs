@@ -45,7 +45,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(f, a)| (*f, "spoof", *a))
         .chain([("image_T1.jpg", "live", "none")]);
     for (file, label, attack) in samples {
-        row(&data.join("antispoof").join(file), label, attack, "antispoof");
+        row(
+            &data.join("antispoof").join(file),
+            label,
+            attack,
+            "antispoof",
+        );
     }
     for (dir, source) in [
         ("faces/deepface", "deepface"),

@@ -336,9 +336,7 @@ fn orient(
             }
             (rgb, width, height)
         }
-        Orientation::Rotate90 | Orientation::Rotate90FlipH => {
-            (quarter(&rgb, true)?, height, width)
-        }
+        Orientation::Rotate90 | Orientation::Rotate90FlipH => (quarter(&rgb, true)?, height, width),
         Orientation::Rotate270 | Orientation::Rotate270FlipH => {
             (quarter(&rgb, false)?, height, width)
         }
@@ -441,9 +439,25 @@ mod tests {
         }
     }
 
+    /// `img` as a PNG file carrying the EXIF chunk `exif`.
+    fn png_with_exif(img: &image::RgbImage, exif: Vec<u8>) -> Vec<u8> {
+        use image::ImageEncoder;
+        let mut png = Vec::new();
+        let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
+        encoder.set_exif_metadata(exif).unwrap();
+        encoder
+            .write_image(
+                img.as_raw(),
+                img.width(),
+                img.height(),
+                image::ExtendedColorType::Rgb8,
+            )
+            .unwrap();
+        png
+    }
+
     #[test]
     fn exif_orientation_turns_the_pixels_as_the_image_crate_does() {
-        use image::ImageEncoder;
         let img = image::RgbImage::from_fn(5, 3, |x, y| {
             Rgb([x as u8 * 40, y as u8 * 80, (x * 3 + y) as u8])
         });
@@ -453,12 +467,7 @@ mod tests {
                 b'I', b'I', 0x2A, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, exif_value, 0,
                 0, 0, 0, 0, 0, 0,
             ];
-            let mut png = Vec::new();
-            let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
-            encoder.set_exif_metadata(exif).unwrap();
-            encoder
-                .write_image(img.as_raw(), 5, 3, image::ExtendedColorType::Rgb8)
-                .unwrap();
+            let png = png_with_exif(&img, exif);
             let orientation = Orientation::from_exif(exif_value).unwrap();
             let mut expected = image::DynamicImage::ImageRgb8(img.clone());
             expected.apply_orientation(orientation);
@@ -478,7 +487,6 @@ mod tests {
 
     #[test]
     fn unreadable_exif_metadata_leaves_the_pixels_as_stored() {
-        use image::ImageEncoder;
         let img = image::RgbImage::from_fn(5, 3, |x, y| Rgb([x as u8, y as u8, 9]));
         for exif in [
             b"not a TIFF header".to_vec(),
@@ -490,12 +498,7 @@ mod tests {
                 0, 0, 0,
             ],
         ] {
-            let mut png = Vec::new();
-            let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
-            encoder.set_exif_metadata(exif).unwrap();
-            encoder
-                .write_image(img.as_raw(), 5, 3, image::ExtendedColorType::Rgb8)
-                .unwrap();
+            let png = png_with_exif(&img, exif);
             let decoded = decode_bytes(&png).unwrap();
             assert_eq!((decoded.width(), decoded.height()), (5, 3));
             assert_eq!(decoded.rgb(), img.as_raw().as_slice());
