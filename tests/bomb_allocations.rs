@@ -93,6 +93,25 @@ fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     png
 }
 
+/// A real 4×4 lossless WebP with an EXIF chunk whose length field says `len`.
+fn webp_with_exif_claiming(len: u32) -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut webp = Vec::new();
+    let mut encoder = image::codecs::webp::WebPEncoder::new_lossless(&mut webp);
+    encoder
+        .set_exif_metadata(b"II*\0\x08\0\0\0\0\0".to_vec())
+        .unwrap();
+    encoder
+        .write_image(&[0; 48], 4, 4, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    let at = webp
+        .windows(4)
+        .position(|w| w == b"EXIF")
+        .expect("an EXIF chunk");
+    webp[at + 4..at + 8].copy_from_slice(&len.to_le_bytes());
+    webp
+}
+
 #[test]
 fn input_bombs_allocate_nothing_of_their_claimed_size() {
     // 12000 × 12000 RGB is 412 MiB: under the `image` crate's own 512 MiB default, so before
@@ -106,6 +125,16 @@ fn input_bombs_allocate_nothing_of_their_claimed_size() {
         );
         assert!(peak < MIB, "{w}x{h}: {} KiB allocated", peak >> 10);
     }
+
+    // A WebP of a few dozen bytes whose EXIF chunk claims 4 GiB: the orientation is read
+    // within the input, never into a buffer of the claimed size.
+    let bomb = webp_with_exif_claiming(0xFFFF_FFF0);
+    let (result, peak) = peak_of(|| decode_bytes(&bomb).map(|i| i.width()));
+    assert!(
+        peak < MIB,
+        "EXIF bomb ({result:?}): {} KiB allocated",
+        peak >> 10
+    );
 
     // A file that never ends is read no further than the budget.
     #[cfg(unix)]

@@ -201,9 +201,10 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<DecodedImage, ImageError> {
 /// side (or upside down, or mirrored) is turned as photo viewers turn it, so width and height
 /// are those of the picture as seen. Unreadable EXIF metadata counts as no orientation.
 ///
-/// The pixel buffers faceguard allocates (the decoded pixels, and the source format's pixels
-/// when they are converted to RGB8) are wiped when they are dropped. The decoders' own working
-/// memory (a JPEG decoder's copy of the encoded bytes, its blocks, a PNG decoder's rows) is
+/// The pixel buffers faceguard allocates (the decoded pixels, the source format's pixels when
+/// they are converted to RGB8, a copy turned upright) are wiped when they are dropped. The
+/// decoders' own working memory (a JPEG decoder's copy of the encoded bytes, its blocks, a PNG
+/// decoder's rows, the EXIF metadata read for the orientation, which may hold a thumbnail) is
 /// freed without wiping.
 #[cfg_attr(docsrs, doc(cfg(feature = "image-files")))]
 pub fn decode_bytes_with(bytes: &[u8], limits: &DecodeLimits) -> Result<DecodedImage, ImageError> {
@@ -258,6 +259,7 @@ fn decode_with_origin(
     let mut reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| decode_err(e.into()))?;
+    let format = reader.format();
     // Reading the header: only the allocation limit, so that a size over the side limit gets
     // faceguard's typed error rather than the decoder's.
     let mut header_limits = image::Limits::default();
@@ -279,7 +281,13 @@ fn decode_with_origin(
     let color = decoder.color_type();
     // The orientation the camera recorded (EXIF): the pixels are turned to it below, as every
     // viewer shows the photo. Metadata that cannot be read is no orientation, as for viewers.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let orientation = match format {
+        // `image`'s WebP decoder allocates whatever size an EXIF chunk's header claims, before
+        // reading it: the chunk is found here, within the input, instead.
+        Some(image::ImageFormat::WebP) => webp_orientation(bytes),
+        // JPEG's EXIF segment is at most 64 KiB; PNG's chunk is within the input.
+        _ => decoder.orientation().unwrap_or(Orientation::NoTransforms),
+    };
     let mut raw = Zeroizing::new(vec![
         0u8;
         usize::try_from(total).map_err(|_| {
@@ -303,6 +311,24 @@ fn decode_with_origin(
     // Reject what the pipeline would reject anyway, before anyone holds the pixels.
     ImageView::rgb(&rgb, width, height)?;
     Ok(DecodedImage { width, height, rgb })
+}
+
+/// The EXIF orientation of a WebP file: its `EXIF` chunk, found by walking the RIFF chunks
+/// (a four-byte tag, a little-endian length, the data padded to an even length) without
+/// trusting any length past the input's end. No such chunk, or a malformed one: none.
+fn webp_orientation(bytes: &[u8]) -> Orientation {
+    let mut at = 12; // "RIFF", the file's length, "WEBP"
+    while let Some(header) = bytes.get(at..at + 8) {
+        let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        let Some(data) = bytes.get(at + 8..).and_then(|rest| rest.get(..len)) else {
+            break;
+        };
+        if &header[..4] == b"EXIF" {
+            return Orientation::from_exif_chunk(data).unwrap_or(Orientation::NoTransforms);
+        }
+        at += 8 + len + (len & 1);
+    }
+    Orientation::NoTransforms
 }
 
 /// RGB8 pixels of `width` × `height` turned upright as `orientation` says (the EXIF
@@ -439,21 +465,34 @@ mod tests {
         }
     }
 
-    /// `img` as a PNG file carrying the EXIF chunk `exif`.
-    fn png_with_exif(img: &image::RgbImage, exif: Vec<u8>) -> Vec<u8> {
+    /// A TIFF header and one IFD entry: Orientation (0x0112), SHORT, 1, `value`.
+    fn exif_orientation(value: u8) -> Vec<u8> {
+        vec![
+            b'I', b'I', 0x2A, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, value, 0, 0, 0, 0,
+            0, 0, 0,
+        ]
+    }
+
+    /// `img` as a (lossless) PNG or WebP file carrying the EXIF chunk `exif`.
+    fn encoded_with_exif(
+        img: &image::RgbImage,
+        format: image::ImageFormat,
+        exif: Vec<u8>,
+    ) -> Vec<u8> {
         use image::ImageEncoder;
-        let mut png = Vec::new();
-        let mut encoder = image::codecs::png::PngEncoder::new(&mut png);
-        encoder.set_exif_metadata(exif).unwrap();
-        encoder
-            .write_image(
-                img.as_raw(),
-                img.width(),
-                img.height(),
-                image::ExtendedColorType::Rgb8,
-            )
-            .unwrap();
-        png
+        let mut out = Vec::new();
+        let (w, h, pixels) = (img.width(), img.height(), img.as_raw());
+        let rgb = image::ExtendedColorType::Rgb8;
+        if format == image::ImageFormat::Png {
+            let mut encoder = image::codecs::png::PngEncoder::new(&mut out);
+            encoder.set_exif_metadata(exif).unwrap();
+            encoder.write_image(pixels, w, h, rgb).unwrap();
+        } else {
+            let mut encoder = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
+            encoder.set_exif_metadata(exif).unwrap();
+            encoder.write_image(pixels, w, h, rgb).unwrap();
+        }
+        out
     }
 
     #[test]
@@ -462,26 +501,26 @@ mod tests {
             Rgb([x as u8 * 40, y as u8 * 80, (x * 3 + y) as u8])
         });
         for exif_value in 1u8..=8 {
-            // A TIFF header and one IFD entry: Orientation (0x0112), SHORT, 1, the value.
-            let exif = vec![
-                b'I', b'I', 0x2A, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, exif_value, 0,
-                0, 0, 0, 0, 0, 0,
-            ];
-            let png = png_with_exif(&img, exif);
             let orientation = Orientation::from_exif(exif_value).unwrap();
             let mut expected = image::DynamicImage::ImageRgb8(img.clone());
             expected.apply_orientation(orientation);
-            let decoded = decode_bytes(&png).unwrap();
-            assert_eq!(
-                (decoded.width(), decoded.height()),
-                (expected.width(), expected.height()),
-                "{orientation:?}"
-            );
-            assert_eq!(
-                decoded.rgb(),
-                expected.to_rgb8().as_raw().as_slice(),
-                "{orientation:?}"
-            );
+            let png =
+                encoded_with_exif(&img, image::ImageFormat::Png, exif_orientation(exif_value));
+            let webp =
+                encoded_with_exif(&img, image::ImageFormat::WebP, exif_orientation(exif_value));
+            for (format, file) in [("png", png), ("webp", webp)] {
+                let decoded = decode_bytes(&file).unwrap();
+                assert_eq!(
+                    (decoded.width(), decoded.height()),
+                    (expected.width(), expected.height()),
+                    "{format} {orientation:?}"
+                );
+                assert_eq!(
+                    decoded.rgb(),
+                    expected.to_rgb8().as_raw().as_slice(),
+                    "{format} {orientation:?}"
+                );
+            }
         }
     }
 
@@ -492,16 +531,15 @@ mod tests {
             b"not a TIFF header".to_vec(),
             // A TIFF header whose IFD offset points far past the chunk.
             vec![b'I', b'I', 0x2A, 0, 0xFF, 0xFF, 0xFF, 0x7F],
-            // Orientation 0 and 9: not orientations.
-            vec![
-                b'I', b'I', 0x2A, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 9, 0, 0, 0, 0,
-                0, 0, 0,
-            ],
+            // Orientations 0 and 9: not orientations.
+            exif_orientation(0),
+            exif_orientation(9),
         ] {
-            let png = png_with_exif(&img, exif);
-            let decoded = decode_bytes(&png).unwrap();
-            assert_eq!((decoded.width(), decoded.height()), (5, 3));
-            assert_eq!(decoded.rgb(), img.as_raw().as_slice());
+            for format in [image::ImageFormat::Png, image::ImageFormat::WebP] {
+                let decoded = decode_bytes(&encoded_with_exif(&img, format, exif.clone())).unwrap();
+                assert_eq!((decoded.width(), decoded.height()), (5, 3), "{format:?}");
+                assert_eq!(decoded.rgb(), img.as_raw().as_slice(), "{format:?}");
+            }
         }
     }
 
