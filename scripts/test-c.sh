@@ -83,9 +83,10 @@ read -r first w h ys uvs _ <"$out/frames/frames.txt"
 "$out/misuse" models "$out/frames/$first" "$w" "$h" "$ys" "$uvs" "$out/misuse-run"
 
 echo "== under valgrind (a short stream: two frames of each of the first two people, one spoof)"
-# With light_models' one presentation-attack model: the code valgrind watches is the same for
-# one model as for the shipped four (which the native runs above use), at a quarter of the time.
-light_models "$out/models-light"
+# With `light_models DIR pair` (scripts/c-common.sh): two presentation-attack models, one of
+# each crop kind, colour order, input size and output layout, at half the shipped four's model
+# runs; the native runs above use the shipped description.
+light_models "$out/models-light" pair
 vg=(valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect
     --errors-for-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp)
 # The two runs side by side (valgrind runs a program on one core; most machines have two).

@@ -92,14 +92,14 @@ mkdir -p "$out"
 cargo run --quiet --release --example nv12_frames -- "$out/frames"
 short_stream "$out/frames" "$out/short"
 cargo build --quiet --release -p faceguard-c
-# The models the camera loop loads here: light_models (scripts/c-common.sh), the real detector
-# and embedder with a liveness check of one presentation-attack model instead of the shipped
-# four. Under qemu the four take longer than a probe consent lasts (a minute), which a real
-# board does not; this run checks the cross-built library and its agreement with the native
-# build, and the one model still refuses the stream's spoof. Native and emulated runs use the
-# same.
+# The models the camera loop loads here: `light_models DIR one` (scripts/c-common.sh), the real
+# detector and embedder with a liveness check of one presentation-attack model instead of the
+# shipped four. Under qemu the four take longer than a probe consent lasts (a minute), which a
+# real board does not; this run checks the cross-built library and its agreement with the
+# native build, and the one model still refuses the stream's spoof. Native and emulated runs
+# use the same.
 light="$PWD/$out/models-light"
-light_models "$light"
+light_models "$light" one
 # shellcheck disable=SC2046
 cc -std=c11 -O2 -Iinclude examples/c/camera_loop.c target/release/libfaceguard.a \
     $(scripts/c-libs.sh) -Wl,-z,noexecstack -o "$out/camera_loop_native"

@@ -1261,7 +1261,7 @@ static fg_status liveness_of(const fg_engine *e, const fg_face *f) {
     live.struct_size = sizeof live;
     return fg_liveness(e, &frame, f, &live);
 }
-/* The real face: judged live, with the shipped threshold. */
+/* The real face: judged live, at the description's threshold. */
 static fg_status liveness_ok(void) {
     fg_status s = liveness_of(engine, &face);
     if (s == FG_OK && !(live.is_live && live.score >= live.threshold &&
@@ -1354,7 +1354,7 @@ static char *slurp_text(const char *path) {
 /* The model files liveness.json lists, in its order (a file may be listed twice, at two crops):
  * the values of its "file" keys, read once. The native run gets the shipped description, the
  * valgrind run scripts/c-common.sh's light one. */
-#define MAX_LIVENESS_FILES 8
+#define MAX_LIVENESS_FILES 16 /* as many as a description may list */
 static char liveness_files[MAX_LIVENESS_FILES][256];
 static size_t liveness_file_count;
 static int read_liveness_files(void) {
@@ -1452,6 +1452,21 @@ static fg_status detection_only_liveness_path(void) {
     fg_engine_options o = options_default();
     o.liveness_path = liveness_json_path;
     return fg_engine_new_with_options(detector, NULL, &o, &new_engine);
+}
+static fg_status detection_only_liveness_models(void) {
+    static const uint8_t byte = 0;
+    static const uint8_t *const models[1] = {&byte};
+    fg_engine_options o = options_default();
+    o.liveness_models = models;
+    o.liveness_model_count = 1;
+    return fg_engine_new_with_options(detector, NULL, &o, &new_engine);
+}
+static fg_status detection_only_liveness_lens(void) {
+    static const size_t lens[1] = {1};
+    fg_engine_options o = options_default();
+    o.liveness_model_lens = lens;
+    return fg_engine_new_from_memory_with_options((const uint8_t *)"x", 1, NULL, 0, NULL, &o,
+                                                  &new_engine);
 }
 /* A detection-only engine judges no liveness: it makes no template. */
 static fg_status detection_only_liveness(void) {
@@ -1799,6 +1814,10 @@ static const struct row ROWS[] = {
      files_liveness_json},
     {"engine options: detection only, a liveness_path", FG_ERR_INVALID_ARGUMENT,
      detection_only_liveness_path},
+    {"engine options: detection only, liveness_models", FG_ERR_INVALID_ARGUMENT,
+     detection_only_liveness_models},
+    {"engine options: detection only from memory, liveness_model_lens", FG_ERR_INVALID_ARGUMENT,
+     detection_only_liveness_lens},
     {"recovery: a vault just created", FG_OK, recovery_created},
     {"recovery: a copy opened", FG_OK, recovery_of_a_copy},
     {"recovery: a torn write cut and logged", FG_OK, recovery_torn_write},

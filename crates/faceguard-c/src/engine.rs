@@ -182,7 +182,8 @@ pub struct fg_engine_options {
     /// (JSON) whose presentation-attack models lie in the same directory. NULL (default):
     /// `liveness.json` beside the embedder model. Either must exist for an engine with an
     /// embedder (`FG_ERR_MODEL` otherwise): every purpose named through the C API requires a
-    /// liveness check. Must be NULL for engines made from memory.
+    /// liveness check. Must be NULL for engines made from memory. Every liveness field must
+    /// be NULL (or 0) for a detection-only engine (`FG_ERR_INVALID_ARGUMENT`).
     pub liveness_path: *const c_char,
     /// Engines made from memory (`fg_engine_new_from_memory_with_options`): the liveness
     /// description as JSON text, NULL (default) for none. An engine from memory without one

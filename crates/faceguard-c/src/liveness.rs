@@ -108,16 +108,22 @@ pub(crate) enum LivenessSource<'a> {
 /// Reads the liveness fields of `o` for an engine of `origin`: the one place where they are
 /// checked against each other and against the kind of engine.
 ///
+/// Any liveness field on a detection-only engine is refused, and so is any field of the other
+/// origin; the model arrays are read only for an engine from memory with an embedder.
+///
 /// # Safety
-/// `o.liveness_path` and `o.liveness_json` are NULL or NUL-terminated; `o.liveness_models`
-/// and `o.liveness_model_lens` are NULL or valid for `o.liveness_model_count` reads, and
-/// each model pointer valid for its length, for `'a`.
+/// `o.liveness_path` and `o.liveness_json` are NULL or NUL-terminated. For an engine from
+/// memory with an embedder, `o.liveness_models` and `o.liveness_model_lens` are NULL or
+/// valid for `o.liveness_model_count` reads, and each model pointer valid for its length, for
+/// `'a`.
 pub(crate) unsafe fn liveness_source<'a>(
     o: &'a fg_engine_options,
     origin: Origin<'_>,
 ) -> Result<LivenessSource<'a>, Failure> {
-    let memory_fields =
-        !o.liveness_json.is_null() || !o.liveness_models.is_null() || o.liveness_model_count != 0;
+    let memory_fields = !o.liveness_json.is_null()
+        || !o.liveness_models.is_null()
+        || !o.liveness_model_lens.is_null()
+        || o.liveness_model_count != 0;
     match origin {
         Origin::Files(None) | Origin::Memory(false) => {
             if memory_fields || !o.liveness_path.is_null() {
