@@ -25,7 +25,8 @@ Rules: (1) the shipped weighted mean at the shipped threshold (fitted on all dev
 out: for reference); (2) the same mean with its threshold fitted per fold; (3) the same with
 flips (each view the mean of its crop and the mirrored crop); (4) non-negative logistic
 regression (L2, C = 0.05, L-BFGS-B) on the views, the score being the weighted mean; (5) the
-minimum of the views. Prints a markdown table of the pooled figures, then the LR fitted on all
+minimum of the views; (6) the regression on two views alone, MiniFASNet@2.0 and Silent-Face
+V2@2.7. Prints a markdown table of the pooled figures, then the LR fitted on all
 dev+extra for MiniFASNet@2.0 + Silent-Face V2@2.7, then, last, the line
 `loso: attacks=N live=M shipped_apcer=A shipped_bpcer=B`: the dev attacks and dev live faces
 judged, and the pooled APCER / BPCER of rule (2), dev only.
@@ -223,6 +224,7 @@ def main():
     F = np.array([r["x"] for r in ok])
     views, flips = F[:, :k], (F[:, :k] + F[:, k:]) / 2
     shipped = (np.array([m.get("weight", 1.0) for m in desc["models"]]), desc["threshold"])
+    pair = [names.index(n) for n in LR_PAIR]
     mean = f"mean of {k}"
     rules = [
         (f"(1) shipped {mean}, fixed t={desc['threshold']} (NOT held out)", "fixed", views, False),
@@ -234,6 +236,7 @@ def main():
         (f"(4) LR>=0 on the {k} views + flips", "lr", flips, True),
         (f"(5) min of {k}", "min", views, False),
         (f"(5) min of {k}", "min", views, True),
+        (f"(6) LR>=0 on {' + '.join(LR_PAIR)}", "lr", views[:, pair], True),
     ]
     print("\n| rule [training] | APCER | " + " | ".join(a if a != "unknown" else "unkn." for a in ATTACKS)
           + " | BPCER dev | BPCER deepface | BPCER eastasia |")
@@ -244,7 +247,6 @@ def main():
         print(f"| {label} [{'dev+extra' if use_extra else 'dev only'}] | " + " | ".join(cells) + " |")
         if kind == "mean" and X is views and not use_extra:
             headline = (apcer, bpcer)
-    pair = [names.index(n) for n in LR_PAIR]
     score, t, lr = fit("lr", views[:, pair], d["y"], sample_weights(d["grp"], True))
     cells, _, _ = summary(score(views[:, pair]) >= t, d)
     wn = lr["raw"] / lr["raw"].sum()
