@@ -151,7 +151,8 @@ impl Default for DecodeLimits {
 }
 
 /// Decodes an image file (JPEG, PNG, WebP or BMP, recognised by content, not by name), upright
-/// as its EXIF orientation says, within the default budget ([`DecodeLimits::DEFAULT`]; see [`decode_file_with`]).
+/// as its EXIF orientation says, within the default budget ([`DecodeLimits::DEFAULT`]; see
+/// [`decode_file_with`]).
 #[cfg_attr(docsrs, doc(cfg(feature = "image-files")))]
 pub fn decode_file(path: impl AsRef<Path>) -> Result<DecodedImage, ImageError> {
     decode_file_with(path, &DecodeLimits::DEFAULT)
